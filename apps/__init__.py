@@ -1,0 +1,1 @@
+"""The project's apps; each is listed in settings.INSTALLED_APPS."""

@@ -1,0 +1,87 @@
+"""The declarative base, column types and the model mixin every app uses.
+
+Why these choices:
+- A naming convention on the metadata gives every constraint a name, so that
+  Alembic's batch mode on SQLite can drop it and MySQL and SQLite agree.
+- Table names follow Django: `<app_label>_<model>` (`articles_article`), with
+  the app label taken from the module, so two apps can each have a `Tag`.
+- Timestamps are stored as naive UTC with microseconds (DATETIME(6) on MySQL,
+  which otherwise drops them) and handed back as aware UTC datetimes.
+"""
+
+import re
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def utcnow():
+    """The current time, aware, in UTC. A callable: pass it, never call it, as a default."""
+    return datetime.now(UTC)
+
+
+def app_label_of(module_name):
+    """`apps.articles.models` -> `articles`; `apps.articles` -> `articles`."""
+    parts = module_name.split(".")
+    if len(parts) > 1 and parts[-1] == "models":
+        parts = parts[:-1]
+    return parts[-1]
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A datetime stored as naive UTC and returned as aware UTC."""
+
+    impl = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    """What `db.Model` is built on."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    @declared_attr.directive
+    def __tablename__(cls):  # noqa: N805 - a declared_attr receives the class
+        model = _CAMEL.sub("_", cls.__name__).lower()
+        return f"{app_label_of(cls.__module__)}_{model}"
+
+
+class TimestampMixin:
+    """`created_at` / `updated_at`, filled by the ORM and by the database.
+
+    `server_default` covers rows inserted outside the ORM (raw SQL, other
+    programs); `onupdate` refreshes `updated_at` on every ORM update.
+    """
+
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(),
+        default=utcnow,
+        onupdate=utcnow,
+        server_default=sa.text("CURRENT_TIMESTAMP"),
+        nullable=False,
+    )

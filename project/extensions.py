@@ -1,0 +1,16 @@
+"""Extensions, created once here and bound to an app in `create_app`.
+
+No module imports the app object: everything reaches it through these
+unbound singletons and `flask.current_app`, which is what keeps imports
+free of cycles.
+"""
+
+from flask_caching import Cache
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from .db import Base
+
+db = SQLAlchemy(model_class=Base, disable_autonaming=True)
+migrate = Migrate()
+cache = Cache()

@@ -1,0 +1,1 @@
+"""Settings modules, one per environment; `project.conf` picks one by name."""

@@ -1,0 +1,125 @@
+"""Fixtures every test can use: `app`, `client`, `db`, `count_queries`.
+
+The suite runs on SQLite by default. With TEST_DATABASE_URL set to a MySQL
+URL (e.g. mysql+pymysql://root:@127.0.0.1:3306/test_project?charset=utf8mb4)
+it creates that database, runs the same tests on it, and drops it at the end.
+Each test starts with empty tables: rows are deleted after every test that
+touched the database, so tests never see each other's rows.
+
+Requests made with `client` push their own app context; hold one yourself
+(`with app.app_context():`) only around direct database work, never around
+requests, so `g` and the session are per request as in production.
+"""
+
+import os
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from project import create_app
+from project.extensions import db as _db
+
+
+def _database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@contextmanager
+def _server_database(url):
+    """Create (fresh) and finally drop the database named in a MySQL URL."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "mysql":
+        yield
+        return
+    server = sa.create_engine(parsed.set(database=""), isolation_level="AUTOCOMMIT")
+    name = parsed.database
+    with server.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+        connection.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+        server.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
+    with _server_database(url):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app("testing", DATABASE_URL=database_url)
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()  # release MariaDB's metadata lock before dropping (PITFALLS P4)
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+def _empty_tables(app):
+    with app.app_context():
+        _db.session.remove()
+        engine = _db.engine
+        with engine.begin() as connection:
+            if engine.dialect.name == "mysql":
+                connection.execute(sa.text("SET FOREIGN_KEY_CHECKS = 0"))
+            for table in reversed(_db.metadata.sorted_tables):
+                connection.execute(table.delete())
+            if engine.dialect.name == "mysql":
+                connection.execute(sa.text("SET FOREIGN_KEY_CHECKS = 1"))
+
+
+@pytest.fixture
+def db(app):
+    """The database, emptied after the test; yields flask-sqlalchemy's `db` in an app context."""
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+    _empty_tables(app)
+
+
+@pytest.fixture
+def client(app, db):
+    """A test client on the shared app; tables are emptied after the test."""
+    return app.test_client()
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements = []
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as counter: ...; counter.count` counts SQL statements sent."""
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        with app.app_context():
+            engine = _db.engine
+        sa.event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", counter)
+
+    return counting
