@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from .apps import Apps
+from .auth import load_backends
 from .conf import load_settings
 from .errors import register_error_handlers
 from .exceptions import ImproperlyConfigured
@@ -35,6 +36,7 @@ def create_app(settings=None, **overrides):
     register_middleware(app)
     app.register_blueprint(health)
     register_apps(app)
+    load_backends(app)
     register_commands(app)
     return app
 

@@ -15,3 +15,37 @@ model_created = signals.signal("model-created")
 model_updated = signals.signal("model-updated")
 #: As above for a delete; `changes={field: [old, None]}`.
 model_deleted = signals.signal("model-deleted")
+
+# Authentication events. `accounts` sends them; `audit` (or any app) receives.
+# Each is sent through `send_event`, which adds the request's ip, user_agent and
+# request_id. Payloads never carry a password or a raw token.
+user_registered = signals.signal("user-registered")  # user=
+user_activated = signals.signal("user-activated")  # user=
+user_logged_in = signals.signal("user-logged-in")  # user=, method="token"|"session"
+user_login_failed = signals.signal("user-login-failed")  # login= (what was tried), reason=
+user_logged_out = signals.signal("user-logged-out")  # user=, scope="token"|"all"
+password_changed = signals.signal("password-changed")  # user=
+password_reset_requested = signals.signal("password-reset-requested")  # email=, user= or None
+#: Sent by the core's permission check when an authenticated request is refused:
+#: user=, permission= (class name), view= (endpoint), obj= (or None).
+permission_denied = signals.signal("permission-denied")
+
+
+def request_meta():
+    """ip, user_agent, request_id, method and path of the current request (None outside one)."""
+    from flask import g, has_request_context, request
+
+    if not has_request_context():
+        return {"ip": None, "user_agent": None, "request_id": None, "method": None, "path": None}
+    return {
+        "ip": request.remote_addr,
+        "user_agent": request.user_agent.string or None,
+        "request_id": g.get("request_id"),
+        "method": request.method,
+        "path": request.path,
+    }
+
+
+def send_event(signal, sender, **payload):
+    """Send `signal` with the payload plus the request's metadata (`meta=`)."""
+    return signal.send(sender, meta=request_meta(), **payload)

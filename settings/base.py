@@ -27,6 +27,12 @@ MIDDLEWARE = [
     "project.middleware.SecurityHeadersMiddleware",
 ]
 
+# Callables `backend(request) -> user | None` tried in order (see project/auth.py).
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.auth.bearer_token",
+    "apps.accounts.auth.session_user",
+]
+
 DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'development.sqlite3'}"
 # Seconds after which a pooled MySQL connection is replaced; below MySQL's
 # default wait_timeout so a worker never hands out a connection the server closed.

@@ -1,0 +1,42 @@
+"""Small public functions of the articles app: slugs and tags by name."""
+
+import re
+import secrets
+
+from project.extensions import db
+
+from .models import Article, Tag
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+SLUG_LENGTH = 200
+
+
+def slugify(title):
+    """ "Hello, World!" -> "hello-world"; never empty."""
+    slug = _NOT_SLUG.sub("-", title.lower()).strip("-")[:SLUG_LENGTH].strip("-")
+    return slug or "article"
+
+
+def unique_slug(title):
+    """A slug from the title; a random suffix when it is taken (one SELECT).
+
+    Two requests racing for the same free slug both pass this check; the
+    unique index then refuses one, which the client gets as a 409.
+    """
+    slug = slugify(title)
+    taken = db.session.execute(db.select(Article.id).where(Article.slug == slug)).first()
+    return f"{slug}-{secrets.token_hex(4)}" if taken else slug
+
+
+def tags_named(names):
+    """Tag objects for `names` (order and duplicates dropped), creating the missing ones."""
+    wanted = list(dict.fromkeys(name.strip() for name in names))
+    if not wanted:
+        return []
+    existing = db.session.scalars(db.select(Tag).where(Tag.name.in_(wanted))).all()
+    by_name = {tag.name: tag for tag in existing}
+    for name in wanted:
+        if name not in by_name:
+            by_name[name] = Tag(name=name)
+            db.session.add(by_name[name])
+    return [by_name[name] for name in wanted]

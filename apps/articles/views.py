@@ -1,0 +1,141 @@
+"""The articles API: a dozen declarations per resource, the layer does the rest."""
+
+import sqlalchemy as sa
+
+from project.auth import current_user
+from project.extensions import db
+from project.rest import (
+    Api,
+    CursorPagination,
+    Filter,
+    IsAuthenticatedOrReadOnly,
+    ListCreateResource,
+    RetrieveUpdateDestroyResource,
+)
+
+from . import api
+from .models import Article, Comment, Status, Tag
+from .permissions import IsAuthorOrStaff
+from .schemas import (
+    ArticleCreateSchema,
+    ArticleSchema,
+    ArticleUpdateSchema,
+    CommentSchema,
+    TagSchema,
+)
+from .services import tags_named, unique_slug
+
+rest = Api(api)
+
+
+def visible_articles():
+    """Published articles, plus the caller's own drafts; staff see everything."""
+    query = sa.select(Article)
+    user = current_user()
+    if user is None:
+        return query.where(Article.status == Status.PUBLISHED.value)
+    if user.is_staff:
+        return query
+    return query.where(
+        sa.or_(Article.status == Status.PUBLISHED.value, Article.author_id == user.id)
+    )
+
+
+class ArticleList(ListCreateResource):
+    model = Article
+    schema = ArticleSchema
+    create_schema = ArticleCreateSchema
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    cursor_pagination_class = CursorPagination
+    filter_fields = {
+        "status": ["eq"],
+        "author_id": ["eq"],
+        "tag": Filter("tags.name", ["eq"]),
+        "created_at": ["gte", "lte"],
+    }
+    ordering_fields = ["created_at", "title"]
+    ordering = ["-id"]
+    search_fields = ["title", "body"]
+
+    def get_query(self):
+        return visible_articles()
+
+    def perform_create(self, data):
+        article = Article(
+            title=data["title"],
+            slug=unique_slug(data["title"]),
+            body=data["body"],
+            status=data["status"],
+            author=current_user(),
+            tags=tags_named(data["tags"]),
+            comments=[],
+        )
+        db.session.add(article)
+        db.session.commit()
+        return article
+
+
+class ArticleDetail(RetrieveUpdateDestroyResource):
+    model = Article
+    schema = ArticleSchema
+    update_schema = ArticleUpdateSchema
+    permission_classes = [IsAuthenticatedOrReadOnly & IsAuthorOrStaff]
+
+    def get_query(self):
+        return visible_articles()
+
+    def perform_update(self, article, data):
+        if "tags" in data:
+            article.tags = tags_named(data.pop("tags"))
+        for key, value in data.items():
+            setattr(article, key, value)
+        db.session.commit()
+        return article
+
+
+class CommentList(ListCreateResource):
+    model = Comment
+    schema = CommentSchema
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    ordering = ["id"]
+
+    def article(self, article_id):
+        found = db.session.execute(
+            visible_articles().with_only_columns(Article.id).where(Article.id == article_id)
+        ).first()
+        if found is None:
+            from project.errors import APIError
+
+            raise APIError(404, "not_found", "No article matches that id.")
+        return article_id
+
+    def get(self, article_id):
+        self.article_id = self.article(article_id)
+        return self.list()
+
+    def post(self, article_id):
+        self.article_id = self.article(article_id)
+        return self.create()
+
+    def get_query(self):
+        return sa.select(Comment).where(Comment.article_id == self.article_id)
+
+    def perform_create(self, data):
+        comment = Comment(body=data["body"], article_id=self.article_id, author=current_user())
+        db.session.add(comment)
+        db.session.commit()
+        return comment
+
+
+class TagList(ListCreateResource):
+    model = Tag
+    schema = TagSchema
+    ordering_fields = ["name"]
+    ordering = ["name"]
+    search_fields = ["name"]
+
+
+rest.add_resource(ArticleList, "/articles")
+rest.add_resource(ArticleDetail, "/articles/<int:id>")
+rest.add_resource(CommentList, "/articles/<int:article_id>/comments")
+rest.add_resource(TagList, "/tags")

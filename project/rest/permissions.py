@@ -1,0 +1,175 @@
+"""DRF-style permissions: two questions, composable with `&`, `|` and `~`.
+
+    class ArticleDetail(RetrieveUpdateDestroyResource):
+        permission_classes = [IsAuthenticatedOrReadOnly & IsOwnerOrStaff]
+
+`has_permission(request, view)` is asked before the view runs;
+`has_object_permission(request, view, obj)` when the view fetches one object.
+The user is `project.auth.current_user()`; the core never imports an accounts app.
+"""
+
+from project.auth import AuthenticationFailed, current_user
+from project.errors import APIError
+from project.signals import permission_denied, send_event
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _Operable(type):
+    """Lets permission *classes* be combined: `IsAuthenticated & IsStaff`."""
+
+    def __and__(cls, other):
+        return _Combined(cls, other, all)
+
+    def __or__(cls, other):
+        return _Combined(cls, other, any)
+
+    def __invert__(cls):
+        return _Not(cls)
+
+
+class BasePermission(metaclass=_Operable):
+    #: The message of the 403 when this permission refuses.
+    message = "You do not have permission to perform this action."
+
+    def has_permission(self, request, view):
+        return True
+
+    def has_object_permission(self, request, view, obj):
+        return True
+
+
+class _Combined:
+    """An instance-producing stand-in for `A & B` / `A | B`, usable in permission_classes."""
+
+    def __init__(self, left, right, combine):
+        self.left, self.right, self.combine = left, right, combine
+        self.__name__ = f"({left.__name__} {'&' if combine is all else '|'} {right.__name__})"
+
+    def __call__(self):
+        return _CombinedPermission(self.left(), self.right(), self.combine, self.__name__)
+
+    def __and__(self, other):
+        return _Combined(self, other, all)
+
+    def __or__(self, other):
+        return _Combined(self, other, any)
+
+    def __invert__(self):
+        return _Not(self)
+
+
+class _CombinedPermission(BasePermission):
+    def __init__(self, left, right, combine, name):
+        self.left, self.right, self.combine, self.name = left, right, combine, name
+        self.message = left.message
+
+    def has_permission(self, request, view):
+        return self.combine(p.has_permission(request, view) for p in (self.left, self.right))
+
+    def has_object_permission(self, request, view, obj):
+        # As in DRF: a side that refused at has_permission cannot grant the object.
+        return self.combine(
+            p.has_permission(request, view) and p.has_object_permission(request, view, obj)
+            for p in (self.left, self.right)
+        )
+
+
+class _Not:
+    def __init__(self, inner):
+        self.inner = inner
+        self.__name__ = f"~{inner.__name__}"
+
+    def __call__(self):
+        return _NotPermission(self.inner(), self.__name__)
+
+    def __and__(self, other):
+        return _Combined(self, other, all)
+
+    def __or__(self, other):
+        return _Combined(self, other, any)
+
+
+class _NotPermission(BasePermission):
+    def __init__(self, inner, name):
+        self.inner, self.name = inner, name
+
+    def has_permission(self, request, view):
+        return not self.inner.has_permission(request, view)
+
+    def has_object_permission(self, request, view, obj):
+        return not self.inner.has_object_permission(request, view, obj)
+
+
+def _user():
+    return current_user()
+
+
+class AllowAny(BasePermission):
+    pass
+
+
+class IsAuthenticated(BasePermission):
+    message = "Authentication credentials were not provided."
+
+    def has_permission(self, request, view):
+        return _user() is not None
+
+
+class IsAuthenticatedOrReadOnly(BasePermission):
+    def has_permission(self, request, view):
+        return request.method in SAFE_METHODS or _user() is not None
+
+
+class IsStaff(BasePermission):
+    message = "Only staff may do this."
+
+    def has_permission(self, request, view):
+        user = _user()
+        return user is not None and bool(user.is_staff)
+
+
+class HasModelPermission(BasePermission):
+    """The user holds `<app_label>.<action>_<model>` for the view's model and method."""
+
+    actions = {
+        "GET": "view",
+        "HEAD": "view",
+        "OPTIONS": "view",
+        "POST": "add",
+        "PUT": "change",
+        "PATCH": "change",
+        "DELETE": "delete",
+    }
+
+    def has_permission(self, request, view):
+        user = _user()
+        if user is None:
+            return False
+        action = self.actions.get(request.method)
+        if action is None:
+            return False
+        return user.has_perm(codename_for(view.model, action))
+
+
+def codename_for(model, action):
+    """`Article`, "change" -> "articles.change_article"."""
+    from project.db import app_label_of
+
+    return f"{app_label_of(model.__module__)}.{action}_{model.__name__.lower()}"
+
+
+def deny(request, view, permission, obj=None):
+    """Refuse: 401 for an anonymous caller, else 403 and the `permission_denied` signal."""
+    user = _user()
+    if user is None:
+        raise AuthenticationFailed()
+    send_event(
+        permission_denied,
+        type(view),
+        user=user,
+        permission=getattr(permission, "name", type(permission).__name__),
+        view=request.endpoint,
+        obj=obj,
+    )
+    raise APIError(403, "permission_denied", permission.message)

@@ -1,0 +1,290 @@
+"""Read plans: what a schema dumps, read as rows in a constant number of queries.
+
+For a model and its output schema, a plan decides once which columns to
+select and how to turn each row into the dumped dict:
+
+- scalar fields are columns of the model;
+- a `Nested` to-one relationship (the author) is a LEFT OUTER JOIN whose
+  columns ride along in the same row (an outer join, so MariaDB pages the base
+  table instead of sorting the join; see PITFALLS, performance notes);
+- `RelatedCount` is a correlated COUNT subquery in the same row;
+- a to-many relationship (`Pluck` or `Nested(many=True)`) is one more query
+  for all rows of the page at once (`WHERE parent_id IN (...)`).
+
+So a page costs 1 + (number of to-many fields) statements, whatever its size,
+and no ORM object is built. A schema the plan cannot express (Method fields,
+deeper nesting, dump hooks) falls back to ORM objects with eager loading
+derived from the same nested fields, which is also constant in queries.
+"""
+
+import itertools
+
+import sqlalchemy as sa
+from marshmallow import fields
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from project.extensions import db
+
+from .dump import _value_expression, dumper_for, has_dump_hooks
+from .fields import RelatedCount
+
+_counter = itertools.count()
+
+
+class Unplannable(Exception):
+    """The schema needs ORM objects; the reason says which field."""
+
+
+class _ToMany:
+    """One extra query: the children of every row of the page, grouped by parent id."""
+
+    def __init__(self, parent, prop, column_names, nested_schema, pluck):
+        self.prop = prop
+        self.target = prop.mapper.class_
+        self.columns = [getattr(self.target, name) for name in column_names]
+        self.pluck = pluck
+        self.nested_schema = nested_schema
+        (parent_column, link_column) = prop.synchronize_pairs[0]
+        self.parent_key = parent.get_property_by_column(parent_column).key
+        if prop.secondary is not None:
+            (target_column, secondary_target) = prop.secondary_synchronize_pairs[0]
+            self.link = link_column
+            self.join = (prop.secondary, self.target.__table__, secondary_target == target_column)
+        else:
+            self.link = link_column
+            self.join = None
+        order_by = prop.order_by or ()
+        self.order_by = list(order_by) if order_by else []
+
+    def statement(self, ids):
+        query = sa.select(self.link, *self.columns)
+        if self.join is not None:
+            secondary, table, onclause = self.join
+            query = query.select_from(secondary).join(table, onclause)
+        return query.where(self.link.in_(ids)).order_by(*self.order_by)
+
+    def load(self, ids):
+        """{parent id: [dumped child, ...]} for the given parent ids."""
+        grouped = {}
+        if not ids:
+            return grouped
+        rows = db.session.execute(self.statement(ids)).all()
+        if self.pluck:
+            for parent_id, value in rows:
+                grouped.setdefault(parent_id, []).append(value)
+        else:
+            dump = self.nested_schema
+            for row in rows:
+                grouped.setdefault(row[0], []).append(dump(row[1:]))
+        return grouped
+
+
+class ReadPlan:
+    """How to read rows of `model` as `schema` dumps them. Build once per resource."""
+
+    def __init__(self, model, schema):
+        self.model = model
+        self.schema = schema
+        self.mapper = sa.inspect(model)
+        self.columns = []
+        self.joins = []
+        self.to_many = []
+        self.loader_options = _loader_options(model, schema)
+        try:
+            if has_dump_hooks(schema):
+                raise Unplannable(f"{type(schema).__name__} has pre_dump/post_dump hooks")
+            self._pk_index = self._add_column(self.mapper.primary_key[0])
+            self.dump_row = self._compile(schema)
+            self.reason = None
+        except Unplannable as exc:
+            self.dump_row = None
+            self.reason = str(exc)
+
+    @property
+    def plannable(self):
+        return self.dump_row is not None
+
+    def _add_column(self, column):
+        self.columns.append(column)
+        return len(self.columns) - 1
+
+    def _compile(self, schema):
+        namespace = {}
+        items = []
+        for name, field in schema.dump_fields.items():
+            key = field.data_key or name
+            attr = field.attribute or name
+            items.append(f"        {key!r}: {self._expression(field, attr, namespace)},")
+        source = "def dump_row(r, many):\n    return {\n" + "\n".join(items) + "\n    }\n"
+        exec(compile(source, f"<rows {type(schema).__name__}>", "exec"), namespace)  # noqa: S102
+        dump_row = namespace["dump_row"]
+        dump_row.source = source
+        return dump_row
+
+    def _expression(self, field, attr, namespace):
+        field_name = f"_f{next(_counter)}"
+        namespace[field_name] = field
+        if isinstance(field, (fields.Method, fields.Function)):
+            raise Unplannable(f"field {attr!r} is computed in Python")
+        if isinstance(field, RelatedCount):
+            prop = self._relationship(field.relationship, field)
+            return f"r[{self._add_column(_count_subquery(self.model, prop).label(attr))}]"
+        if attr in self.mapper.column_attrs:
+            index = self._add_column(getattr(self.model, attr))
+            return _value(field, field_name, f"r[{index}]", namespace)
+        if attr in self.mapper.relationships:
+            prop = self.mapper.relationships[attr]
+            if isinstance(field, fields.Pluck):
+                return self._pluck(field, prop, attr)
+            if type(field) is fields.Nested:
+                if prop.uselist:
+                    return self._nested_many(field, prop, attr, namespace)
+                return self._nested_one(field, prop, attr, namespace)
+        raise Unplannable(f"field {attr!r} of {type(self.schema).__name__} is not a column")
+
+    def _relationship(self, name, field):
+        if name not in self.mapper.relationships:
+            raise Unplannable(f"{self.model.__name__} has no relationship {name!r}")
+        return self.mapper.relationships[name]
+
+    def _nested_one(self, field, prop, attr, namespace):
+        target = aliased(prop.mapper.class_, name=f"{attr}_{next(_counter)}")
+        target_mapper = sa.inspect(prop.mapper.class_)
+        onclause = sa.and_(
+            *[
+                getattr(target, target_mapper.get_property_by_column(remote).key) == local
+                for local, remote in prop.local_remote_pairs
+            ]
+        )
+        self.joins.append((target, onclause))
+        nested = field.schema
+        if has_dump_hooks(nested):
+            raise Unplannable(f"nested schema of {attr!r} has dump hooks")
+        presence = self._add_column(getattr(target, target_mapper.primary_key[0].key))
+        items = []
+        for name, inner in nested.dump_fields.items():
+            inner_attr = inner.attribute or name
+            if inner_attr not in target_mapper.column_attrs:
+                raise Unplannable(f"{attr}.{inner_attr} is not a column")
+            field_name = f"_f{next(_counter)}"
+            namespace[field_name] = inner
+            index = self._add_column(getattr(target, inner_attr))
+            key = inner.data_key or name
+            items.append(f"{key!r}: {_value(inner, field_name, f'r[{index}]', namespace)}")
+        return f"(None if r[{presence}] is None else {{{', '.join(items)}}})"
+
+    def _pluck(self, field, prop, attr):
+        if not prop.uselist or not field.many:
+            raise Unplannable(f"{attr!r}: only to-many Pluck fields are planned")
+        inner = field.schema.fields[field.field_name]
+        self.to_many.append(
+            _ToMany(self.mapper, prop, [inner.attribute or field.field_name], None, pluck=True)
+        )
+        return f"many[{len(self.to_many) - 1}].get(r[{self._pk_index}], [])"
+
+    def _nested_many(self, field, prop, attr, namespace):
+        nested = field.schema
+        target_mapper = sa.inspect(prop.mapper.class_)
+        names = []
+        items = []
+        row_namespace = {}
+        for name, inner in nested.dump_fields.items():
+            inner_attr = inner.attribute or name
+            if inner_attr not in target_mapper.column_attrs:
+                raise Unplannable(f"{attr}.{inner_attr} is not a column")
+            field_name = f"_f{next(_counter)}"
+            row_namespace[field_name] = inner
+            names.append(inner_attr)
+            key = inner.data_key or name
+            items.append(
+                f"{key!r}: {_value(inner, field_name, f'c[{len(names) - 1}]', row_namespace)}"
+            )
+        source = f"def dump_child(c):\n    return {{{', '.join(items)}}}\n"
+        exec(compile(source, f"<rows {attr}>", "exec"), row_namespace)  # noqa: S102
+        self.to_many.append(_ToMany(self.mapper, prop, names, row_namespace["dump_child"], False))
+        return f"many[{len(self.to_many) - 1}].get(r[{self._pk_index}], [])"
+
+    def select(self, query):
+        """Turn an entity query (`select(Model).where(...)`) into this plan's row query."""
+        query = query.with_only_columns(*self.columns, maintain_column_froms=False)
+        query = query.select_from(self.model)
+        for target, onclause in self.joins:
+            query = query.outerjoin(target, onclause)
+        return query
+
+    def fetch(self, query):
+        """Run the plan over `query`; return the dumped dicts in the query's order."""
+        rows = db.session.execute(self.select(query)).all()
+        return self.dump_rows(rows)
+
+    def dump_rows(self, rows):
+        if not rows:
+            return []
+        ids = [row[self._pk_index] for row in rows]
+        many = [child.load(ids) for child in self.to_many]
+        dump_row = self.dump_row
+        return [dump_row(row, many) for row in rows]
+
+    def load_objects(self, query):
+        """ORM objects with eager loading derived from the schema's nested fields.
+
+        Counts ride along as extra columns and are set on each object, where
+        `RelatedCount` finds them, so this path is constant in queries too.
+        """
+        counts = [
+            (attr, _count_subquery(self.model, self.mapper.relationships[field.relationship]))
+            for attr, field in _related_counts(self.schema)
+        ]
+        query = query.options(*self.loader_options).add_columns(*(c for _, c in counts))
+        objects = []
+        for row in db.session.execute(query).unique():
+            obj = row[0]
+            for (attr, _), value in zip(counts, row[1:], strict=True):
+                obj.__dict__[attr] = value
+            objects.append(obj)
+        return objects
+
+    def fetch_objects(self, query):
+        """The fallback for schemas a plan cannot express: ORM objects, compiled dump."""
+        dump = dumper_for(self.schema)
+        return [dump(obj) for obj in self.load_objects(query)]
+
+
+def _value(field, field_name, source, namespace):
+    return _value_expression(field, field_name, source, namespace) or (
+        f"{field_name}._serialize({source}, None, None)"
+    )
+
+
+def _count_subquery(model, prop):
+    parent_column, link_column = prop.synchronize_pairs[0]
+    source = prop.secondary if prop.secondary is not None else prop.mapper.local_table
+    return (
+        sa.select(sa.func.count())
+        .select_from(source)
+        .where(link_column == parent_column)
+        .correlate(model)
+        .scalar_subquery()
+    )
+
+
+def _related_counts(schema):
+    return [
+        (field.attribute or name, field)
+        for name, field in schema.dump_fields.items()
+        if isinstance(field, RelatedCount)
+    ]
+
+
+def _loader_options(model, schema):
+    """Eager loading for the ORM path: joined for to-one, select-in for to-many."""
+    mapper = sa.inspect(model)
+    options = []
+    for name, field in schema.dump_fields.items():
+        attr = field.attribute or name
+        if attr not in mapper.relationships or not isinstance(field, fields.Nested):
+            continue
+        prop = mapper.relationships[attr]
+        relationship = getattr(model, attr)
+        options.append(selectinload(relationship) if prop.uselist else joinedload(relationship))
+    return options
