@@ -89,7 +89,10 @@ def envelope(status, code, message, fields=None, headers=None):
         body["fields"] = fields
     body["request_id"] = g.get("request_id")
     response = current_app.response_class(
-        orjson.dumps({"error": body}), status=status, mimetype="application/json"
+        # Non-string keys: marshmallow reports a list item's errors under its index.
+        orjson.dumps({"error": body}, option=orjson.OPT_NON_STR_KEYS),
+        status=status,
+        mimetype="application/json",
     )
     for name, value in headers or ():
         if name.lower() != "content-type":

@@ -11,6 +11,10 @@ from flask_sqlalchemy import SQLAlchemy
 
 from .db import Base
 
-db = SQLAlchemy(model_class=Base, disable_autonaming=True)
+# expire_on_commit=False: a view that commits then answers reads what it just
+# wrote from memory instead of re-selecting every row after the commit.
+db = SQLAlchemy(
+    model_class=Base, disable_autonaming=True, session_options={"expire_on_commit": False}
+)
 migrate = Migrate()
 cache = Cache()

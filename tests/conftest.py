@@ -6,16 +6,20 @@ it creates that database, runs the same tests on it, and drops it at the end.
 Each test starts with empty tables: rows are deleted after every test that
 touched the database, so tests never see each other's rows.
 
-Requests made with `client` push their own app context; hold one yourself
-(`with app.app_context():`) only around direct database work, never around
-requests, so `g` and the session are per request as in production.
+The `db` fixture holds an app context for the test's own database work.
+Requests made with `client` still run as in production: each in a fresh
+context with its own `g` and database session, and the test's session is
+expired after each request so that what the test reads next is fresh.
 """
 
+import contextvars
 import os
 from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 
 from project import create_app
 from project.extensions import db as _db
@@ -55,9 +59,26 @@ def database_url(tmp_path_factory):
         yield url
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests never share the test's app context.
+
+    Flask reuses an app context that is already pushed, so a request made
+    inside `with app.app_context()` would share `g` and the database session
+    with the test and with the test's other requests. Production never does.
+    """
+
+    def open(self, *args, **kwargs):
+        outer = _cv_app.get(None)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if outer is not None:
+            _db.session.expire_all()
+        return response
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     app = create_app("testing", DATABASE_URL=database_url)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.create_all()
     yield app

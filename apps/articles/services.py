@@ -29,7 +29,7 @@ def unique_slug(title):
 
 
 def tags_named(names):
-    """Tag objects for `names` (order and duplicates dropped), creating the missing ones."""
+    """Tag objects for `names`, by name as Article.tags orders them, creating missing ones."""
     wanted = list(dict.fromkeys(name.strip() for name in names))
     if not wanted:
         return []
@@ -39,4 +39,4 @@ def tags_named(names):
         if name not in by_name:
             by_name[name] = Tag(name=name)
             db.session.add(by_name[name])
-    return [by_name[name] for name in wanted]
+    return [by_name[name] for name in sorted(wanted)]

@@ -22,9 +22,9 @@ from flask import current_app, request
 from werkzeug.datastructures import MultiDict
 
 from project.errors import APIError, ValidationError
-from project.extensions import db
 
 from .filters import parse_value
+from .plan import execute_rows
 
 MAX_PAGE = 10_000_000
 
@@ -118,7 +118,7 @@ def count(query, model):
         statement = base.with_only_columns(sa.func.count(), maintain_column_froms=True)
     else:
         statement = sa.select(sa.func.count()).select_from(base.subquery())
-    return db.session.execute(statement).scalar_one()
+    return execute_rows(statement).scalar_one()
 
 
 def page_of(query, model, limit, offset):

@@ -31,6 +31,15 @@ from .fields import RelatedCount
 _counter = itertools.count()
 
 
+def execute_rows(statement):
+    """Run a column query on the session's connection (same transaction).
+
+    `Session.execute` would route it through the ORM's loading layer, which
+    costs ~75 us per statement and builds nothing we use: rows are rows.
+    """
+    return db.session.connection().execute(statement)
+
+
 class Unplannable(Exception):
     """The schema needs ORM objects; the reason says which field."""
 
@@ -68,7 +77,7 @@ class _ToMany:
         grouped = {}
         if not ids:
             return grouped
-        rows = db.session.execute(self.statement(ids)).all()
+        rows = execute_rows(self.statement(ids)).all()
         if self.pluck:
             for parent_id, value in rows:
                 grouped.setdefault(parent_id, []).append(value)
@@ -214,7 +223,7 @@ class ReadPlan:
 
     def fetch(self, query):
         """Run the plan over `query`; return the dumped dicts in the query's order."""
-        rows = db.session.execute(self.select(query)).all()
+        rows = execute_rows(self.select(query)).all()
         return self.dump_rows(rows)
 
     def dump_rows(self, rows):

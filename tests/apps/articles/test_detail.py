@@ -1,0 +1,201 @@
+"""One article: read with ETag, create, update with If-Match, delete."""
+
+import pytest
+from sqlalchemy.orm.exc import StaleDataError
+
+from apps.articles import views
+from apps.articles.models import Article, Tag
+
+
+def test_detail_has_the_article_and_an_etag(client, user, make_article):
+    article = make_article(user, tags=["b", "a"], comments=1)
+    response = client.get(f"/api/articles/{article.id}")
+    assert response.status_code == 200
+    assert response.json["tags"] == ["a", "b"]
+    assert response.json["comment_count"] == 1
+    assert response.headers["ETag"] == '"v1"'
+
+
+def test_if_none_match_gives_304_without_a_body(client, user, make_article):
+    article = make_article(user)
+    response = client.get(f"/api/articles/{article.id}", headers={"If-None-Match": '"v1"'})
+    assert response.status_code == 304
+    assert response.data == b""
+
+
+def test_detail_matches_the_list_item(client, user, make_article):
+    article = make_article(user, tags=["x"], comments=2)
+    listed = client.get("/api/articles").json["items"][0]
+    assert client.get(f"/api/articles/{article.id}").json == listed
+
+
+@pytest.mark.parametrize("path", ["/api/articles/abc", "/api/articles/999999", "/api/articles/-1"])
+def test_bad_or_unknown_ids_are_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_a_draft_is_404_for_other_readers(client, user, make_user, make_article):
+    draft = make_article(user, status="draft")
+    assert client.get(f"/api/articles/{draft.id}").status_code == 404
+    assert client.get(f"/api/articles/{draft.id}", headers=make_user().headers).status_code == 404
+    assert client.get(f"/api/articles/{draft.id}", headers=user.headers).status_code == 200
+
+
+def test_create_makes_tags_on_the_fly_and_answers_201(client, db, user, make_article):
+    make_article(user, tags=["python"])
+    response = client.post(
+        "/api/articles",
+        json={"title": "Hello, World!", "body": "Hi", "tags": ["python", "new", "python"]},
+        headers=user.headers,
+    )
+    assert response.status_code == 201
+    body = response.json
+    assert (body["slug"], body["status"], body["comment_count"]) == ("hello-world", "draft", 0)
+    assert body["author"] == {"id": user.id, "username": "alice"}
+    assert body["tags"] == ["new", "python"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(Tag)) == 2
+    again = client.post("/api/articles", json={"title": "Hello world"}, headers=user.headers)
+    assert again.json["slug"].startswith("hello-world-") and again.json["slug"] != "hello-world"
+
+
+def test_create_needs_credentials(client):
+    response = client.post("/api/articles", json={"title": "x"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "payload, fields",
+    [
+        ({}, {"title"}),
+        ({"title": ""}, {"title"}),
+        ({"title": "x" * 201}, {"title"}),
+        ({"title": 5}, {"title"}),
+        ({"title": "ok", "status": "secret"}, {"status"}),
+        ({"title": "ok", "tags": "python"}, {"tags"}),
+        ({"title": "ok", "tags": ["x" * 51]}, {"tags"}),
+        ({"title": "ok", "tags": [" padded "]}, {"tags"}),
+        ({"title": "ok", "author_id": 1, "slug": "mine"}, {"author_id", "slug"}),
+        ({"title": None, "body": []}, {"title", "body"}),
+    ],
+)
+def test_create_field_errors_are_422_naming_every_field(client, db, user, payload, fields):
+    response = client.post("/api/articles", json=payload, headers=user.headers)
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["code"] == "validation_error"
+    assert set(error["fields"]) == fields
+    assert db.session.scalar(db.select(db.func.count()).select_from(Article)) == 0
+
+
+@pytest.mark.parametrize(
+    "data, content_type, status",
+    [
+        ("title=x", "application/x-www-form-urlencoded", 415),
+        ('{"title": "x"}', "text/plain", 415),
+        ("", "application/json", 400),
+        ("{not json", "application/json", 400),
+        ('["a list"]', "application/json", 400),
+        ('{"title": "\\ud800"}', "application/json", 400),
+    ],
+)
+def test_malformed_bodies(client, user, data, content_type, status):
+    response = client.post(
+        "/api/articles", data=data, content_type=content_type, headers=user.headers
+    )
+    assert response.status_code == status
+    assert response.json["error"]["request_id"]
+
+
+def test_a_lost_slug_race_is_409(client, db, user, make_article, monkeypatch):
+    taken = make_article(user, "Taken")
+    # Both racers saw the slug free; the unique index refuses the second.
+    monkeypatch.setattr(views, "unique_slug", lambda title: taken.slug)
+    response = client.post("/api/articles", json={"title": "Taken"}, headers=user.headers)
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "conflict"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Article)) == 1
+
+
+def test_patch_changes_only_what_is_sent_and_bumps_the_version(client, user, make_article):
+    article = make_article(user, "Old", tags=["a"])
+    response = client.patch(
+        f"/api/articles/{article.id}", json={"title": "New"}, headers=user.headers
+    )
+    assert response.status_code == 200
+    assert (response.json["title"], response.json["tags"]) == ("New", ["a"])
+    assert response.headers["ETag"] == '"v2"'
+    assert response.json["updated_at"] > response.json["created_at"]
+
+
+def test_put_replaces_and_needs_every_required_field(client, user, make_article):
+    article = make_article(user, tags=["a"])
+    missing = client.put(f"/api/articles/{article.id}", json={"body": "b"}, headers=user.headers)
+    assert missing.status_code == 422 and "title" in missing.json["error"]["fields"]
+    response = client.put(
+        f"/api/articles/{article.id}",
+        json={"title": "T", "body": "B", "status": "published", "tags": ["z"]},
+        headers=user.headers,
+    )
+    assert (response.json["title"], response.json["tags"]) == ("T", ["z"])
+
+
+def test_if_match_with_a_stale_version_is_412_and_changes_nothing(client, db, user, make_article):
+    article = make_article(user, "Original")
+    headers = {**user.headers, "If-Match": '"v1"'}
+    assert (
+        client.patch(
+            f"/api/articles/{article.id}", json={"title": "A"}, headers=headers
+        ).status_code
+        == 200
+    )
+    stale = client.patch(f"/api/articles/{article.id}", json={"title": "B"}, headers=headers)
+    assert stale.status_code == 412
+    assert stale.json["error"]["code"] == "precondition_failed"
+    assert db.session.get(Article, article.id).title == "A"
+    gone = client.delete(f"/api/articles/{article.id}", headers=headers)
+    assert gone.status_code == 412
+
+
+def test_two_writers_holding_one_version_cannot_both_win(app, db, user, make_article):
+    """The UPDATE itself checks the version: the second writer's UPDATE matches no row."""
+    article = make_article(user, "Race")
+    with app.app_context():
+        first = db.session.get(Article, article.id)
+        with app.app_context():
+            second = db.session.get(Article, article.id)
+            second.title = "second"
+            db.session.commit()
+        first.title = "first"
+        with pytest.raises(StaleDataError):
+            db.session.commit()
+        db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Article, article.id).title == "second"
+
+
+def test_delete_answers_204_then_404(client, user, make_article):
+    url = f"/api/articles/{make_article(user, comments=2).id}"
+    response = client.delete(url, headers=user.headers)
+    assert response.status_code == 204 and response.data == b""
+    assert client.get(url).status_code == 404
+
+
+def test_comments_are_listed_and_created_under_their_article(client, user, make_article):
+    article = make_article(user, comments=1)
+    created = client.post(
+        f"/api/articles/{article.id}/comments", json={"body": "Nice"}, headers=user.headers
+    )
+    assert created.status_code == 201
+    assert created.json["author"]["username"] == "alice"
+    listed = client.get(f"/api/articles/{article.id}/comments").json
+    assert [c["body"] for c in listed["items"]] == ["Comment 0", "Nice"]
+    assert client.get(f"/api/articles/{article.id}").json["comment_count"] == 2
+
+
+def test_comments_of_a_hidden_or_missing_article_are_404(client, user, make_article):
+    draft = make_article(user, status="draft")
+    assert client.get(f"/api/articles/{draft.id}/comments").status_code == 404
+    assert client.get("/api/articles/12345/comments").status_code == 404
