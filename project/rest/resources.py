@@ -169,18 +169,19 @@ class GenericResource(Resource):
     def lookup_value(self, kwargs):
         return kwargs[self.lookup_field]
 
+    def lookup_query(self, kwargs):
+        """The entity query for the one object the URL names."""
+        column = getattr(self.model, self.lookup_field)
+        return self.get_query().where(column == self.lookup_value(kwargs))
+
+    def not_found(self):
+        return APIError(404, "not_found", f"No {self.model.__name__.lower()} matches that id.")
+
     def get_object(self, **kwargs):
         """The object the URL names, eager-loaded, after its object permissions; else 404."""
-        plan = self.get_plan()
-        column = getattr(self.model, self.lookup_field)
-        query = self.get_query().where(column == self.lookup_value(kwargs))
-        try:
-            found = plan.load_objects(query)
-        except (sa.exc.DataError, sa.exc.StatementError):
-            db.session.rollback()
-            found = []
+        found = self.get_plan().load_objects(self.lookup_query(kwargs))
         if not found:
-            raise APIError(404, "not_found", f"No {self.model.__name__.lower()} matches that id.")
+            raise self.not_found()
         obj = found[0]
         self.check_object_permissions(obj)
         return obj
@@ -237,8 +238,16 @@ class CreateMixin:
 
 class RetrieveMixin:
     def retrieve(self, **kwargs):
-        obj = self.get_object(**kwargs)
-        response = self.object_response(obj)
+        plan = self.get_plan()
+        if not plan.plannable:
+            response = self.object_response(self.get_object(**kwargs))
+        else:
+            body, snapshot = plan.fetch_one(self.lookup_query(kwargs))
+            if body is None:
+                raise self.not_found()
+            self.check_object_permissions(snapshot)
+            response = json_response(body)
+            response.set_etag(self.etag(snapshot, response.get_data()))
         etag, _ = response.get_etag()
         if not_modified(etag):
             not_modified_response = current_app.response_class(status=304)
