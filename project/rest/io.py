@@ -55,15 +55,18 @@ def _schema_instance(schema):
     return schema() if isinstance(schema, type) else schema
 
 
-def load(schema, data, partial=False):
-    """Validate `data` with `schema`; field errors become the 422 envelope."""
+def load(schema, data, partial=None):
+    """Validate `data` with `schema`; field errors become the 422 envelope.
+
+    `partial=None` keeps the schema's own setting (`Schema(partial=True)`).
+    """
     try:
         return _schema_instance(schema).load(data, partial=partial)
     except SchemaError as exc:
         raise ValidationError(exc.messages_dict) from None
 
 
-def query_arguments(schema):
+def query_arguments():
     """The query string as a plain dict; a key given twice keeps a list."""
     data = {}
     for key, values in request.args.lists():
@@ -71,7 +74,7 @@ def query_arguments(schema):
     return data
 
 
-def use_schema(schema, location="json", partial=False):
+def use_schema(schema, location="json", partial=None):
     """Load the request's JSON body (or query string) with `schema` and pass it to the view.
 
     @use_schema(ArticleCreateSchema)
@@ -84,7 +87,7 @@ def use_schema(schema, location="json", partial=False):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            raw = json_body() if location == "json" else query_arguments(instance)
+            raw = json_body() if location == "json" else query_arguments()
             return view(*args, load(instance, raw, partial=partial), **kwargs)
 
         wrapper.__rest_input__ = (instance, location)
