@@ -66,15 +66,23 @@ def main(argv=None):
     except (ImproperlyConfigured, OperationalError) as exc:
         if show_traceback:
             raise
-        if isinstance(exc, OperationalError):
-            message = (
-                f"Cannot connect to the database: {exc.orig}. Is the database server running, "
-                f"and is DATABASE_URL right?"
-            )
-        else:
-            message = str(exc)
+        message = _database_message(exc) if isinstance(exc, OperationalError) else str(exc)
         click.secho(f"Error: {message}", err=True, fg="red")
         return 2
+
+
+def _database_message(exc):
+    """A failed connection (no statement was sent) is told apart from a refused statement."""
+    if exc.statement is None:
+        return (
+            f"Cannot connect to the database: {exc.orig}. Is the database server running, "
+            f"and is DATABASE_URL right?"
+        )
+    statement = " ".join(exc.statement.split())[:200]
+    return (
+        f"The database refused a statement: {exc.orig}. The statement was: {statement}. "
+        f"Run with --traceback for the full traceback."
+    )
 
 
 if __name__ == "__main__":

@@ -81,7 +81,9 @@ def _import_app_package(name):
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
+        # Only the app itself (or a parent package) missing means "not found"; a
+        # missing dependency it imports is an import failure inside the app.
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
             raise ImproperlyConfigured(_not_found_message(name)) from exc
         raise _import_failure(name, name, exc) from exc
     except Exception as exc:

@@ -3,6 +3,7 @@
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from .checks import ERROR, run_checks
 from .extensions import db
@@ -17,11 +18,17 @@ def runserver(host, port, debug):
     """Run the development server (use gunicorn in production)."""
     config = current_app.config
     debug = config["DEBUG"] if debug is None else debug
-    current_app.run(
-        host=host or config["HOST"],
-        port=port or config["PORT"],
-        debug=debug,
+    app = current_app._get_current_object()
+    app.debug = debug
+    # Not app.run(): under the Flask CLI it returns at once without serving
+    # ("Ignoring a call to 'app.run()'..."); `flask run` calls run_simple too.
+    run_simple(
+        host or config["HOST"],
+        port or config["PORT"],
+        app,
         use_reloader=debug,
+        use_debugger=debug,
+        threaded=True,
     )
 
 
@@ -56,6 +63,8 @@ def shell_context():
 
 
 def register_core_commands(app):
-    for command in (runserver, check):
+    from .startapp import startapp
+
+    for command in (runserver, check, startapp):
         app.cli.add_command(command)
     app.shell_context_processor(shell_context)

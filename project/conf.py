@@ -73,6 +73,8 @@ def parse_env_value(key, raw, default):
             return float(raw)
         if isinstance(default, (list, tuple)):
             stripped = raw.strip()
+            if stripped.startswith("{"):
+                raise ValueError("expected a JSON list or comma-separated values, not an object")
             if stripped.startswith("["):
                 value = json.loads(stripped)
                 if not isinstance(value, list):

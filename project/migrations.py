@@ -4,6 +4,7 @@ Used by `/readyz` and `manage.py check`, so that "Target database is not up to
 date" becomes a sentence that says which command to run.
 """
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,20 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from .extensions import db
+
+
+class _QuietContextSetup(logging.Filter):
+    """Drop the two lines alembic logs whenever a MigrationContext is made.
+
+    `/readyz` makes one per probe, so a load balancer checking every few
+    seconds would fill an INFO log with "Context impl MySQLImpl." lines.
+    """
+
+    def filter(self, record):
+        return record.msg not in ("Context impl %s.", "Will assume %s DDL.")
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_QuietContextSetup())
 
 
 @dataclass(frozen=True)
