@@ -1,0 +1,103 @@
+"""Medians of the interleaved runs, printed as one table per database."""
+
+import statistics
+
+RATIO_PAIRS = [("ours", "drf"), ("ours", "core"), ("drf", "core")]
+
+
+def median_run(runs: list[dict]) -> dict:
+    """Median of each figure across the repeats; non-2xx and socket errors summed.
+
+    spread is (max - min) / median of req/s: how far to trust the median.
+    """
+    rps = [r["rps"] for r in runs]
+    median_rps = statistics.median(rps)
+    return {
+        "rps": median_rps,
+        "spread": (max(rps) - min(rps)) / median_rps if len(rps) > 1 and median_rps else None,
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "non2xx": sum(r["non2xx"] for r in runs),
+        "socket_errors": sum(r["socket_errors"] for r in runs),
+        "repeats": len(runs),
+    }
+
+
+def _fmt(value, spec: str) -> str:
+    """The value formatted, or '-' right-aligned to the same width."""
+    if value is None:
+        return "-".rjust(int("".join(c for c in spec.split(".")[0] if c.isdigit()) or 1))
+    return format(value, spec)
+
+
+def print_table(db: str, case_names: list[str], runs: dict, cpu: dict) -> None:
+    """runs[case][stack] = [wrk result, ...]; cpu[stack][case] = in-process result.
+
+    req/s ratio a/b > 1: a serves more; cpu ratio a/b < 1: a spends less CPU per request.
+    """
+    print(f"\n=== {db}: wrk req/s and latency (median of repeats), in-process CPU ms/request ===")
+    header = (
+        f"{'case':<13} {'stack':<5} {'req/s':>9} {'spread':>7} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'cpu ms':>8} {'non-2xx':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for case in case_names:
+        medians = {stack: median_run(r) for stack, r in runs.get(case, {}).items() if r}
+        cpus = {stack: cpu.get(stack, {}).get(case, {}).get("cpu_ms") for stack in cpu}
+        first = True
+        for stack in sorted(
+            set(medians) | {s for s, v in cpus.items() if v is not None},
+            key=["ours", "drf", "core"].index,
+        ):
+            m = medians.get(stack, {})
+            cells = [
+                _fmt(m.get("rps"), "9.1f"),
+                _fmt(m.get("spread"), "7.0%"),
+                _fmt(m.get("p50_ms"), "8.2f"),
+                _fmt(m.get("p99_ms"), "8.2f"),
+                _fmt(cpus.get(stack), "8.3f"),
+                _fmt(m.get("non2xx"), "8d"),
+            ]
+            print(f"{case if first else '':<13} {stack:<5} " + " ".join(cells))
+            first = False
+        rps = {stack: m["rps"] for stack, m in medians.items()}
+        for label, values in (("req/s", rps), ("cpu", cpus)):
+            ratios = [
+                f"{a}/{b} {values[a] / values[b]:5.2f}x"
+                for a, b in RATIO_PAIRS
+                if values.get(a) and values.get(b)
+            ]
+            if ratios:
+                print(f"{'':<13} {label + ' ratio':<11} " + "   ".join(ratios))
+        for stack, m in medians.items():
+            if m["non2xx"] or m["socket_errors"]:
+                print(
+                    f"{'':<13} WARNING {stack}: {m['non2xx']} non-2xx responses, "
+                    f"{m['socket_errors']} socket errors over {m['repeats']} runs"
+                )
+    deep = runs.get("keyset_deep", {}).get("ours")
+    first_page = runs.get("keyset_first", {}).get("ours")
+    if deep and first_page:
+        ratio = median_run(deep)["rps"] / median_run(first_page)["rps"]
+        print(
+            f"keyset: deep page req/s / first page req/s = {ratio:.2f}x "
+            "(1.00 = depth costs nothing)"
+        )
+
+
+def print_rss(db: str, stack: str, snapshots: list[dict]) -> None:
+    print(f"\n=== {db}: {stack} worker RSS (fresh server, mixed reads) ===")
+    for snap in snapshots:
+        workers = ", ".join(f"{kib / 1024:.1f}" for kib in snap["rss_kib"])
+        print(
+            f"after {snap['requests']:>6} requests ({snap['seconds']:>5.1f} s, "
+            f"{snap['errors']} errors): workers {workers} MiB, "
+            f"total {sum(snap['rss_kib']) / 1024:.1f} MiB"
+        )
+    if len(snapshots) >= 2 and sum(snapshots[0]["rss_kib"]):
+        ratio = sum(snapshots[-1]["rss_kib"]) / sum(snapshots[0]["rss_kib"])
+        print(
+            f"RSS ratio after {snapshots[-1]['requests']} / after "
+            f"{snapshots[0]['requests']} requests: {ratio:.3f}"
+        )

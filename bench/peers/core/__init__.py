@@ -1,0 +1,1 @@
+"""The floor: bare Flask + SQLAlchemy Core, hand-built dicts, stdlib json."""

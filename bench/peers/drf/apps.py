@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BenchDrfConfig(AppConfig):
+    name = "peers.drf"
+    label = "bench_drf"
