@@ -10,17 +10,19 @@ import sys
 from datetime import UTC, datetime
 
 import orjson
-from flask import g, has_request_context
+from flask import g, has_app_context
 
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 _HANDLER_NAME = "project"
 
 
 class RequestContextFilter(logging.Filter):
-    """Adds `request_id` and `user_id` to every record (None outside a request)."""
+    """Adds `request_id` and `user_id` to every record (None outside an app context)."""
 
     def filter(self, record):
-        if has_request_context():
+        # An app context without a request is a job or a command: project.jobs
+        # puts the queuing request's id and actor on `g` there too.
+        if has_app_context():
             record.request_id = g.get("request_id")
             record.user_id = g.get("user_id")
         else:

@@ -32,11 +32,23 @@ permission_denied = signals.signal("permission-denied")
 
 
 def request_meta():
-    """ip, user_agent, request_id, method and path of the current request (None outside one)."""
-    from flask import g, has_request_context, request
+    """ip, user_agent, request_id, method and path of the current request.
+
+    Outside a request all are None except request_id, which a job carries
+    over from the request that queued it.
+    """
+    from flask import g, has_app_context, has_request_context, request
 
     if not has_request_context():
-        return {"ip": None, "user_agent": None, "request_id": None, "method": None, "path": None}
+        # A job or a command: the request id that queued it, when project.jobs set one.
+        request_id = g.get("request_id") if has_app_context() else None
+        return {
+            "ip": None,
+            "user_agent": None,
+            "request_id": request_id,
+            "method": None,
+            "path": None,
+        }
     return {
         "ip": request.remote_addr,
         "user_agent": request.user_agent.string or None,

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from project.errors import APIError, ValidationError
 
 from .filters import parse_value
-from .plan import execute_rows
+from .plan import StatementTemplates
 
 MAX_PAGE = 10_000_000
 
@@ -111,14 +111,18 @@ class PageNumberPagination:
         }
 
 
+_count_templates = StatementTemplates()
+
+
+def _count_statement(query):
+    if len(query.get_final_froms()) == 1:
+        return query.with_only_columns(sa.func.count(), maintain_column_froms=True)
+    return sa.select(sa.func.count()).select_from(query.subquery())
+
+
 def count(query, model):
     """COUNT(*) of an entity query, without its ORDER BY."""
-    base = query.order_by(None)
-    if len(base.get_final_froms()) == 1:
-        statement = base.with_only_columns(sa.func.count(), maintain_column_froms=True)
-    else:
-        statement = sa.select(sa.func.count()).select_from(base.subquery())
-    return execute_rows(statement).scalar_one()
+    return _count_templates.execute("count", query.order_by(None), _count_statement).scalar_one()
 
 
 def page_of(query, model, limit, offset):

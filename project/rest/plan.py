@@ -21,7 +21,7 @@ import itertools
 
 import sqlalchemy as sa
 from marshmallow import fields
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from project.extensions import db
 
@@ -38,13 +38,61 @@ _counter = itertools.count()
 _POSITIONAL_ROWS = {"_result_disable_adapt_to_context": True}
 
 
-def execute_rows(statement):
+def execute_rows(statement, parameters=None):
     """Run a column query on the session's connection (same transaction).
 
     `Session.execute` would route it through the ORM's loading layer, which
     costs ~75 us per statement and builds nothing we use: rows are rows.
     """
-    return db.session.connection().execute(statement, execution_options=_POSITIONAL_ROWS)
+    return db.session.connection().execute(
+        statement, parameters, execution_options=_POSITIONAL_ROWS
+    )
+
+
+class StatementTemplates:
+    """Final statements memoized per shape of the entity query they are built from.
+
+    Every request builds a fresh statement (`select(Article).where(...)`), and
+    SQLAlchemy then walks the whole final statement (twenty columns, joins,
+    subqueries) to find its compiled form again: about as much work as the
+    query itself. The entity query is small; its cache key names its shape and
+    lists its bound values in a fixed order. So the final statement is built
+    once per shape and run again with the new values, matched to the compiled
+    parameter names by that order (SQLAlchemy's own cache relies on the same
+    order). A shape whose values cannot be matched is simply built every time.
+    """
+
+    MAX_SHAPES = 512
+
+    def __init__(self):
+        self._entries = {}
+
+    def execute(self, variant, entity_query, build):
+        key = entity_query._generate_cache_key()
+        if key is None:
+            return execute_rows(build(entity_query))
+        connection = db.session.connection()
+        shape = (connection.dialect.name, variant, key.key)
+        entry = self._entries.get(shape)
+        if entry is None:
+            entry = self._entries[shape] = self._template(build(entity_query), key, connection)
+            if len(self._entries) > self.MAX_SHAPES:
+                self._entries.pop(next(iter(self._entries)))
+        final, names = entry
+        if final is None:
+            return execute_rows(build(entity_query))
+        values = {
+            name: bind.effective_value for name, bind in zip(names, key.bindparams, strict=True)
+        }
+        return execute_rows(final, values)
+
+    @staticmethod
+    def _template(final, key, connection):
+        compiled = final.compile(dialect=connection.dialect)
+        names = [compiled.bind_names.get(bind) for bind in key.bindparams]
+        if None in names:
+            return None, None
+        return final, names
 
 
 class Unplannable(Exception):
@@ -57,34 +105,31 @@ class _ToMany:
     def __init__(self, parent, prop, column_names, nested_schema, pluck):
         self.prop = prop
         self.target = prop.mapper.class_
-        self.columns = [getattr(self.target, name) for name in column_names]
+        target_table = prop.mapper.local_table
+        columns = [prop.mapper.columns[name] for name in column_names]
         self.pluck = pluck
         self.nested_schema = nested_schema
         (parent_column, link_column) = prop.synchronize_pairs[0]
         self.parent_key = parent.get_property_by_column(parent_column).key
+        query = sa.select(link_column, *columns)
         if prop.secondary is not None:
             (target_column, secondary_target) = prop.secondary_synchronize_pairs[0]
-            self.link = link_column
-            self.join = (prop.secondary, self.target.__table__, secondary_target == target_column)
-        else:
-            self.link = link_column
-            self.join = None
+            query = query.select_from(prop.secondary).join(
+                target_table, secondary_target == target_column
+            )
         order_by = prop.order_by or ()
-        self.order_by = list(order_by) if order_by else []
-
-    def statement(self, ids):
-        query = sa.select(self.link, *self.columns)
-        if self.join is not None:
-            secondary, table, onclause = self.join
-            query = query.select_from(secondary).join(table, onclause)
-        return query.where(self.link.in_(ids)).order_by(*self.order_by)
+        # Built once: executing the same statement object lets SQLAlchemy reuse
+        # its cache key instead of walking a fresh statement on every request.
+        self.statement = query.where(link_column.in_(sa.bindparam("ids", expanding=True))).order_by(
+            *order_by
+        )
 
     def load(self, ids):
         """{parent id: [dumped child, ...]} for the given parent ids."""
         grouped = {}
         if not ids:
             return grouped
-        rows = execute_rows(self.statement(ids)).all()
+        rows = execute_rows(self.statement, {"ids": ids}).all()
         if self.pluck:
             for parent_id, value in rows:
                 grouped.setdefault(parent_id, []).append(value)
@@ -105,6 +150,7 @@ class ReadPlan:
         self.columns = []
         self.joins = []
         self.to_many = []
+        self.templates = StatementTemplates()
         self.loader_options = _loader_options(model, schema)
         try:
             if has_dump_hooks(schema):
@@ -146,7 +192,7 @@ class ReadPlan:
             prop = self._relationship(field.relationship, field)
             return f"r[{self._add_column(_count_subquery(self.model, prop).label(attr))}]"
         if attr in self.mapper.column_attrs:
-            index = self._add_column(getattr(self.model, attr))
+            index = self._add_column(_column_of(self.mapper, attr))
             return _value(field, field_name, f"r[{index}]", namespace)
         if attr in self.mapper.relationships:
             prop = self.mapper.relationships[attr]
@@ -164,19 +210,16 @@ class ReadPlan:
         return self.mapper.relationships[name]
 
     def _nested_one(self, field, prop, attr, namespace):
-        target = aliased(prop.mapper.class_, name=f"{attr}_{next(_counter)}")
         target_mapper = sa.inspect(prop.mapper.class_)
+        target = prop.mapper.local_table.alias(f"{attr}_{next(_counter)}")
         onclause = sa.and_(
-            *[
-                getattr(target, target_mapper.get_property_by_column(remote).key) == local
-                for local, remote in prop.local_remote_pairs
-            ]
+            *[target.c[remote.key] == local for local, remote in prop.local_remote_pairs]
         )
         self.joins.append((target, onclause))
         nested = field.schema
         if has_dump_hooks(nested):
             raise Unplannable(f"nested schema of {attr!r} has dump hooks")
-        presence = self._add_column(getattr(target, target_mapper.primary_key[0].key))
+        presence = self._add_column(target.c[target_mapper.primary_key[0].key])
         items = []
         for name, inner in nested.dump_fields.items():
             inner_attr = inner.attribute or name
@@ -184,7 +227,7 @@ class ReadPlan:
                 raise Unplannable(f"{attr}.{inner_attr} is not a column")
             field_name = f"_f{next(_counter)}"
             namespace[field_name] = inner
-            index = self._add_column(getattr(target, inner_attr))
+            index = self._add_column(target.c[_column_of(target_mapper, inner_attr).key])
             key = inner.data_key or name
             items.append(f"{key!r}: {_value(inner, field_name, f'r[{index}]', namespace)}")
         return f"(None if r[{presence}] is None else {{{', '.join(items)}}})"
@@ -224,14 +267,14 @@ class ReadPlan:
         """Turn an entity query (`select(Model).where(...)`) into this plan's row query."""
         columns = [*self.columns, *extra_columns]
         query = query.with_only_columns(*columns, maintain_column_froms=False)
-        query = query.select_from(self.model)
+        query = query.select_from(self.mapper.local_table)
         for target, onclause in self.joins:
             query = query.outerjoin(target, onclause)
         return query
 
     def fetch(self, query):
         """Run the plan over `query`; return the dumped dicts in the query's order."""
-        rows = execute_rows(self.select(query)).all()
+        rows = self.templates.execute("rows", query, self.select).all()
         return self.dump_rows(rows)
 
     def fetch_one(self, query):
@@ -242,8 +285,10 @@ class ReadPlan:
         object, without the ORM loading it into the session.
         """
         names = [attr.key for attr in self.mapper.column_attrs]
-        columns = [getattr(self.model, name) for name in names]
-        row = execute_rows(self.select(query.limit(1), columns)).first()
+        columns = [_column_of(self.mapper, name) for name in names]
+        row = self.templates.execute(
+            "one", query.limit(1), lambda entity: self.select(entity, columns)
+        ).first()
         if row is None:
             return None, None
         offset = len(self.columns)
@@ -296,9 +341,14 @@ def _count_subquery(model, prop):
         sa.select(sa.func.count())
         .select_from(source)
         .where(link_column == parent_column)
-        .correlate(model)
+        .correlate(prop.parent.local_table)
         .scalar_subquery()
     )
+
+
+def _column_of(mapper, attr):
+    """The table column behind a mapped attribute: plain Core, cheaper to build and run."""
+    return mapper.column_attrs[attr].columns[0]
 
 
 def _related_counts(schema):
