@@ -59,15 +59,24 @@ def _positive_int(args, name, default, errors, maximum=None):
     return value
 
 
-class PageNumberPagination:
-    page_param = "page"
+class _Pagination:
+    """Page size from the request, capped by REST_MAX_PAGE_SIZE."""
+
     size_param = "size"
-    count_param = "count"
 
     def __init__(self):
         config = current_app.config
         self.default_size = config.get("REST_PAGE_SIZE", 20)
         self.max_size = config.get("REST_MAX_PAGE_SIZE", 100)
+
+    def read_size(self, args, errors):
+        # A size over the cap is capped, as documented; 0 or less is an error.
+        return min(_positive_int(args, self.size_param, self.default_size, errors), self.max_size)
+
+
+class PageNumberPagination(_Pagination):
+    page_param = "page"
+    count_param = "count"
 
     @classmethod
     def parameters(cls):
@@ -76,8 +85,7 @@ class PageNumberPagination:
     def read(self, args):
         errors = {}
         page = _positive_int(args, self.page_param, 1, errors, MAX_PAGE)
-        size = _positive_int(args, self.size_param, self.default_size, errors)
-        size = min(size, self.max_size)  # a size over the cap is capped, as documented
+        size = self.read_size(args, errors)
         raw_count = args.get(self.count_param, "true").lower()
         if raw_count not in ("true", "false", "1", "0"):
             errors[self.count_param] = ["count must be true or false."]
@@ -134,17 +142,11 @@ def page_of(query, model, limit, offset):
     return query.join(ids, ids.c[primary_key.key] == primary_key)
 
 
-class CursorPagination:
+class CursorPagination(_Pagination):
     """Keyset pagination over a fixed ordering: `("-id",)` or `("-created_at", "-id")`."""
 
     cursor_param = "cursor"
-    size_param = "size"
     ordering = ("-id",)
-
-    def __init__(self):
-        config = current_app.config
-        self.default_size = config.get("REST_PAGE_SIZE", 20)
-        self.max_size = config.get("REST_MAX_PAGE_SIZE", 100)
 
     @classmethod
     def parameters(cls):
@@ -155,9 +157,7 @@ class CursorPagination:
 
     def paginate(self, query, model, fetch):
         errors = {}
-        size = min(
-            _positive_int(request.args, self.size_param, self.default_size, errors), self.max_size
-        )
+        size = self.read_size(request.args, errors)
         raw = request.args.get(self.cursor_param, "")
         position, backwards = self._decode(raw, errors)
         columns = self._columns(model)

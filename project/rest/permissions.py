@@ -15,17 +15,21 @@ from project.signals import permission_denied, send_event
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class _Operable(type):
+class _Operators:
+    """`&`, `|` and `~` on whatever stands in permission_classes."""
+
+    def __and__(self, other):
+        return _Combined(self, other, all)
+
+    def __or__(self, other):
+        return _Combined(self, other, any)
+
+    def __invert__(self):
+        return _Not(self)
+
+
+class _Operable(_Operators, type):
     """Lets permission *classes* be combined: `IsAuthenticated & IsStaff`."""
-
-    def __and__(cls, other):
-        return _Combined(cls, other, all)
-
-    def __or__(cls, other):
-        return _Combined(cls, other, any)
-
-    def __invert__(cls):
-        return _Not(cls)
 
 
 class BasePermission(metaclass=_Operable):
@@ -39,7 +43,7 @@ class BasePermission(metaclass=_Operable):
         return True
 
 
-class _Combined:
+class _Combined(_Operators):
     """An instance-producing stand-in for `A & B` / `A | B`, usable in permission_classes."""
 
     def __init__(self, left, right, combine):
@@ -48,15 +52,6 @@ class _Combined:
 
     def __call__(self):
         return _CombinedPermission(self.left(), self.right(), self.combine, self.__name__)
-
-    def __and__(self, other):
-        return _Combined(self, other, all)
-
-    def __or__(self, other):
-        return _Combined(self, other, any)
-
-    def __invert__(self):
-        return _Not(self)
 
 
 class _CombinedPermission(BasePermission):
@@ -75,19 +70,13 @@ class _CombinedPermission(BasePermission):
         )
 
 
-class _Not:
+class _Not(_Operators):
     def __init__(self, inner):
         self.inner = inner
         self.__name__ = f"~{inner.__name__}"
 
     def __call__(self):
         return _NotPermission(self.inner(), self.__name__)
-
-    def __and__(self, other):
-        return _Combined(self, other, all)
-
-    def __or__(self, other):
-        return _Combined(self, other, any)
 
 
 class _NotPermission(BasePermission):

@@ -325,20 +325,6 @@ class RetrieveResource(RetrieveMixin, GenericResource):
         return self.retrieve(**kwargs)
 
 
-class RetrieveUpdateDestroyResource(RetrieveMixin, UpdateMixin, DestroyMixin, GenericResource):
-    def get(self, **kwargs):
-        return self.retrieve(**kwargs)
-
-    def put(self, **kwargs):
-        return self.update(**kwargs)
-
-    def patch(self, **kwargs):
-        return self.update(partial=True, **kwargs)
-
-    def delete(self, **kwargs):
-        return self.destroy(**kwargs)
-
-
 class RetrieveUpdateResource(RetrieveMixin, UpdateMixin, GenericResource):
     def get(self, **kwargs):
         return self.retrieve(**kwargs)
@@ -348,3 +334,8 @@ class RetrieveUpdateResource(RetrieveMixin, UpdateMixin, GenericResource):
 
     def patch(self, **kwargs):
         return self.update(partial=True, **kwargs)
+
+
+class RetrieveUpdateDestroyResource(DestroyMixin, RetrieveUpdateResource):
+    def delete(self, **kwargs):
+        return self.destroy(**kwargs)
