@@ -8,6 +8,10 @@ cached on `g` for the rest of the request. No backend: anonymous (None).
 
 A user object needs: `id`, `is_active`, `is_staff`, `is_superuser` and
 `has_perm(codename) -> bool` (codenames as Django's: `articles.change_article`).
+
+Outside a request (jobs, commands) there are no credentials to read: the
+USER_LOADER setting names a callable `load(user_id) -> user | None` through
+which `load_user()` finds the user a job runs for.
 """
 
 from flask import current_app, g, request
@@ -57,6 +61,20 @@ def current_user():
                 break
         set_current_user(user)
     return user
+
+
+def load_user(user_id):
+    """The user with this id through USER_LOADER, or None (no loader, no id, no such user)."""
+    path = current_app.config.get("USER_LOADER")
+    if user_id is None or not path:
+        return None
+    return import_string(path)(user_id)
+
+
+def is_api_request():
+    """True for paths under API_PREFIX: bearer tokens only there, never the session cookie."""
+    prefix = current_app.config["API_PREFIX"]
+    return request.path == prefix or request.path.startswith(prefix + "/")
 
 
 def set_current_user(user):

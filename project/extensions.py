@@ -6,8 +6,10 @@ free of cycles.
 """
 
 from flask_caching import Cache
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from .db import Base
 
@@ -18,3 +20,5 @@ db = SQLAlchemy(
 )
 migrate = Migrate()
 cache = Cache()
+mail = Mail()
+csrf = CSRFProtect()

@@ -1,14 +1,28 @@
-"""Authentication backends for `project.auth` (listed in AUTHENTICATION_BACKENDS)."""
+"""Authentication backends for `project.auth` (listed in AUTHENTICATION_BACKENDS).
+
+- `bearer_token`: `Authorization: Bearer <token>`, for the JSON API.
+- `session_user`: the pages' cookie session. It ignores API paths: the API
+  authenticates by bearer token only, so a forged cross-site request, which
+  carries the cookie but no token, can do nothing there (no CSRF on the API).
+"""
 
 import hashlib
+import hmac
+import logging
+from datetime import timedelta
 
-from flask import session
+import sqlalchemy as sa
+from flask import current_app, g, session
 
-from project.auth import AuthenticationFailed
+from project.auth import AuthenticationFailed, is_api_request
 from project.extensions import db
 from project.models import utcnow
 
 from .models import Token, User
+
+logger = logging.getLogger("apps.accounts.auth")
+
+MAX_TOKEN_LENGTH = 200
 
 
 def hash_token(raw):
@@ -25,7 +39,7 @@ def bearer_token(request):
     if scheme.lower() != "bearer":
         return None
     raw = raw.strip()
-    if not raw or len(raw) > 200 or " " in raw:
+    if not raw or len(raw) > MAX_TOKEN_LENGTH or " " in raw:
         raise AuthenticationFailed("invalid_token", "The bearer token is malformed.")
     row = db.session.execute(
         db.select(Token, User)
@@ -35,17 +49,65 @@ def bearer_token(request):
     if row is None:
         raise AuthenticationFailed("invalid_token", "The bearer token is not valid.")
     token, user = row
-    if token.expires_at <= utcnow():
+    now = utcnow()
+    if token.expires_at <= now:
         raise AuthenticationFailed("token_expired", "The bearer token has expired.")
     if not user.is_active:
         raise AuthenticationFailed("invalid_token", "The bearer token is not valid.")
+    g.auth_token_id = token.id
+    _touch(token, now)
     return user
 
 
+def _touch(token, now):
+    """Record the token's use, at most once per TOKEN_TOUCH_SECONDS.
+
+    Written on its own connection and committed at once, so a read does not
+    turn the request's session into a writing one, and the conditional UPDATE
+    lets only one of several concurrent requests write. It is bookkeeping: a
+    failure is logged and the request goes on.
+    """
+    every = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
+    if token.last_used_at is not None and now - token.last_used_at < every:
+        return
+    stale = sa.or_(Token.last_used_at.is_(None), Token.last_used_at < now - every)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.update(Token).where(Token.id == token.id, stale).values(last_used_at=now)
+            )
+    except sa.exc.OperationalError as exc:
+        logger.warning("token %s: last use not recorded (%s)", token.id, exc.orig)
+
+
 def session_user(request):
-    """The user logged in through the pages' cookie session, if any."""
+    """The user logged in through the pages' cookie session, on page paths only.
+
+    The session holds the user id and a fingerprint of the password hash
+    (as Django's session auth hash): changing the password ends every other
+    session of that user.
+    """
+    if is_api_request():
+        return None
     user_id = session.get("user_id")
     if user_id is None:
         return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    if not hmac.compare_digest(session.get("auth_hash", ""), session_auth_hash(user)):
+        session.clear()
+        return None
+    return user
+
+
+def session_auth_hash(user):
+    """A keyed fingerprint of the password hash, stored in the session at login."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"session:{user.password_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def load_user(user_id):
+    """USER_LOADER: the active user with this id, for jobs and commands."""
     user = db.session.get(User, user_id)
     return user if user is not None and user.is_active else None
