@@ -1,0 +1,165 @@
+"""The hash chain: canonical content, hashes, and appending under the head lock.
+
+An entry's `hash` is SHA-256 over its canonical content: a JSON object with
+sorted keys holding every field (id and prev_hash included, hash excluded),
+the timestamp as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, `changes` and `extra` as the
+exact JSON text stored. Anyone can recompute it from a row or an export:
+
+    sha256(json.dumps(row_without_hash, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()).hexdigest()
+
+Appending (`append`) runs inside the caller's transaction:
+
+1. lock and read the chain head (`AuditChainHead`, one row) in one statement:
+   `SELECT ... FOR UPDATE` on MySQL/MariaDB; on SQLite `UPDATE ... RETURNING`,
+   a write, which takes the database's write lock (SQLite has no row locks,
+   and a plain read would not block the next appender);
+2. number the entries head+1, head+2, ..., link and hash them, timestamps
+   never earlier than the head's;
+3. one multi-row INSERT, one UPDATE of the head.
+
+The lock is held until the transaction ends, so appenders take turns and the
+chain can neither fork nor gap; a rolled-back transaction (or savepoint) takes
+its entries and its head update with it.
+
+What it costs: three statements per flush that changes audited rows, and
+audited write transactions serialize from their first audited write to their
+commit, COMMIT included, so on MariaDB they cannot share a log flush (group
+commit); on SQLite every writer serializes anyway. Measured on 2 shared cores
+(MariaDB 10.11 / SQLite 3.40): an article create through the API costs ~0.5-0.7
+ms more CPU in-process (SQLite 2.6 -> 3.1 ms, MariaDB 3.0 -> 3.7 ms); under
+gunicorn (2 workers, wrk -c4) audited creates ran at 0.86x on MariaDB and
+0.76x on SQLite, reads at 1.0x; bare one-row commits from 4 processes on
+MariaDB at ~0.45x, the lock held across each commit's fsync being the ceiling.
+"""
+
+import hashlib
+from datetime import UTC, datetime
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, sqlite
+
+from .models import GENESIS, AuditChainHead, AuditEntry
+
+entries = AuditEntry.__table__
+head = AuditChainHead.__table__
+
+#: Column order of the canonical content (every column but `hash`).
+CONTENT_FIELDS = tuple(c.name for c in entries.columns if c.name != "hash")
+
+#: Lengths of the string columns: values are cut before hashing, not by the database.
+LIMITS = {
+    c.name: c.type.length for c in entries.columns if getattr(c.type, "length", None) is not None
+}
+
+
+def canonical_time(value):
+    """A datetime (aware, or naive UTC) as the text the hash covers; that text passes through."""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds") + "Z"
+
+
+def json_text(value):
+    """Canonical JSON text of a dict: sorted keys, compact, UTF-8."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def content_hash(row):
+    """SHA-256 hex of the canonical content of `row` (a mapping of the entry's fields)."""
+    content = {name: row[name] for name in CONTENT_FIELDS}
+    content["timestamp"] = canonical_time(row["timestamp"])
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def clip(entry):
+    """Cut string fields to their column length, so what is hashed is what is stored."""
+    for name, length in LIMITS.items():
+        value = entry.get(name)
+        if isinstance(value, str) and len(value) > length:
+            entry[name] = value[:length]
+    return entry
+
+
+def append(connection, new_entries):
+    """Chain and insert `new_entries` (dicts without id/hashes) in the connection's transaction.
+
+    Returns the rows as written (with id, timestamp, prev_hash, hash).
+    """
+    if not new_entries:
+        return []
+    seq, prev_hash, last_time = _lock_head(connection)
+    now = datetime.now(UTC)
+    if last_time is not None and now < last_time:
+        now = last_time  # a host whose clock is behind never writes into the past
+    rows = []
+    for entry in new_entries:
+        seq += 1
+        row = clip(dict(entry))
+        row["id"] = seq
+        row["timestamp"] = now
+        row["prev_hash"] = prev_hash
+        row["hash"] = prev_hash = content_hash(row)
+        rows.append(row)
+    connection.execute(_INSERT, rows)
+    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash, "new_time": now})
+    return rows
+
+
+def _lock_head(connection):
+    row = _read_head(connection)
+    if row is None:
+        # The row is created with the table (see models.py); rows deleted by hand
+        # come back here. Two first appenders racing on MySQL may deadlock once,
+        # and the database then fails one of them (a 503), never forks the chain.
+        ensure_head(connection)
+        row = _read_head(connection)
+    seq, prev_hash, last_time = row
+    if last_time is not None and last_time.tzinfo is None:
+        last_time = last_time.replace(tzinfo=UTC)
+    return seq, prev_hash, last_time
+
+
+# Built once: appending is on every audited write's path.
+_HEAD_COLUMNS = (head.c.seq, head.c.hash, head.c.timestamp)
+_LOCK = sa.select(*_HEAD_COLUMNS).where(head.c.id == 1).with_for_update()
+# A write takes SQLite's database lock (a read would not block the next appender).
+_TOUCH = head.update().where(head.c.id == 1).values(seq=head.c.seq).returning(*_HEAD_COLUMNS)
+_INSERT = entries.insert()
+_MOVE_HEAD = (
+    head.update()
+    .where(head.c.id == 1)
+    .values(
+        seq=sa.bindparam("new_seq"),
+        hash=sa.bindparam("new_hash"),
+        timestamp=sa.bindparam("new_time", type_=head.c.timestamp.type),
+    )
+)
+
+
+def _read_head(connection):
+    """The head row, locked for this transaction, in one statement."""
+    statement = _TOUCH if connection.dialect.name == "sqlite" else _LOCK
+    return connection.execute(statement).first()
+
+
+def ensure_head(connection):
+    """Create the head row (seq 0, genesis hash) unless it exists."""
+    values = {"id": 1, "seq": 0, "hash": GENESIS, "timestamp": None}
+    if connection.dialect.name == "sqlite":
+        statement = sqlite.insert(head).values(values).on_conflict_do_nothing()
+    elif connection.dialect.name == "mysql":
+        statement = mysql.insert(head).values(values)
+        statement = statement.on_duplicate_key_update(id=statement.inserted.id)
+    else:
+        statement = head.insert().values(values)
+    connection.execute(statement)
+
+
+def read_head(connection):
+    """(seq, hash) of the head row without locking it; (0, GENESIS) before any entry."""
+    row = connection.execute(sa.select(head.c.seq, head.c.hash).where(head.c.id == 1)).first()
+    return (row[0], row[1]) if row else (0, GENESIS)

@@ -1,0 +1,121 @@
+"""Where an entry is written: with the change it describes, or on its own.
+
+- `write_with(session, entries)`: in the session's transaction, on its
+  connection. Kept if and only if that transaction commits: the rule for
+  model changes, so a rolled-back change leaves no entry.
+- `write_alone(entries)`: in a transaction of its own, committed at once. For
+  what must stay although the request fails (a failed login, a refused
+  access). If the request's session holds write locks at that moment (it has
+  flushed rows, or appended to the chain), a second connection would wait on
+  them (on SQLite for the whole database), so the entries are written as soon
+  as that session's transaction ends, whichever way it ends.
+"""
+
+import logging
+
+from flask import current_app
+
+from project.extensions import db
+from project.model_events import has_flushed_writes
+
+from . import chain
+from .context import current_actor, current_meta
+
+logger = logging.getLogger("apps.audit")
+
+_LOCKED = "audit.locked"
+_DEFERRED = "audit.deferred"
+
+FIELDS = chain.CONTENT_FIELDS
+
+
+def enabled():
+    """True when the current app has the audit app installed."""
+    return "audit" in current_app.extensions
+
+
+def new_entry(
+    action,
+    *,
+    outcome="success",
+    actor=None,
+    meta=None,
+    object_type=None,
+    object_id=None,
+    object_repr=None,
+    changes=None,
+    extra=None,
+):
+    """An entry ready for `chain.append`; actor and request data default to the current ones."""
+    actor = actor if actor is not None else current_actor()
+    meta = meta if meta is not None else current_meta()
+    return {
+        "action": action,
+        "outcome": outcome,
+        "actor_id": actor.id,
+        "actor_username": actor.username,
+        "ip": meta.get("ip"),
+        "user_agent": meta.get("user_agent"),
+        "request_id": meta.get("request_id"),
+        "method": meta.get("method"),
+        "path": meta.get("path"),
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "object_repr": object_repr,
+        "changes": chain.json_text(changes or {}),
+        "extra": chain.json_text(extra or {}),
+    }
+
+
+def with_context(entries, actor=None, meta=None):
+    """Fill actor and request fields of entries built without them (once per batch)."""
+    actor = actor if actor is not None else current_actor()
+    meta = meta if meta is not None else current_meta()
+    for entry in entries:
+        entry["actor_id"] = actor.id
+        entry["actor_username"] = actor.username
+        for key in ("ip", "user_agent", "request_id", "method", "path"):
+            entry[key] = meta.get(key)
+    return entries
+
+
+def write_with(session, entries):
+    """Append in `session`'s transaction (which then holds the chain head until it ends)."""
+    if not entries:
+        return []
+    rows = chain.append(session.connection(), entries)
+    session.info[_LOCKED] = True
+    return rows
+
+
+def holds_locks(session):
+    return bool(session.info.get(_LOCKED)) or has_flushed_writes(session)
+
+
+def write_alone(entries):
+    """Append in a transaction of its own (after the request's one if that holds locks)."""
+    session = db.session()
+    if session.in_transaction() and holds_locks(session):
+        session.info.setdefault(_DEFERRED, []).extend(entries)
+        return None
+    return _commit_alone(entries)
+
+
+def _commit_alone(entries):
+    with db.engine.begin() as connection:
+        return chain.append(connection, entries)
+
+
+def after_transaction_end(session, transaction):
+    """Session listener: once the outermost transaction ends, write what waited for it."""
+    if transaction.parent is not None:
+        return
+    session.info.pop(_LOCKED, None)
+    deferred = session.info.pop(_DEFERRED, None)
+    if not deferred:
+        return
+    try:
+        _commit_alone(deferred)
+    except Exception:
+        # The request is over; raising here would only hide the entries. Log them whole.
+        logger.exception("Audit entries could not be written and are lost: %r", deferred)
