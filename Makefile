@@ -13,6 +13,11 @@ run: $(VENV)/.installed-runtime ## apply migrations to the SQLite database, serv
 	$(BIN)/python manage.py db upgrade
 	$(BIN)/python manage.py runserver --host 127.0.0.1 --port $${PORT:-8000}
 
+.PHONY: serve
+serve: $(VENV)/.installed-runtime ## migrate, then gunicorn (gunicorn.conf.py) on 127.0.0.1:$PORT (8000)
+	$(BIN)/python manage.py db upgrade
+	BIND=127.0.0.1:$${PORT:-8000} $(BIN)/python -m gunicorn -c gunicorn.conf.py
+
 test: $(VENV)/.installed-dev ## the whole suite on SQLite (or on TEST_DATABASE_URL when set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -9,17 +9,19 @@
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request
 
 from .apps import Apps
 from .auth import load_backends
 from .conf import load_settings
 from .errors import register_error_handlers
 from .exceptions import ImproperlyConfigured
-from .extensions import cache, db, migrate
+from .extensions import cache, csrf, db, migrate
+from .extensions import mail as mail_extension  # `mail` alone would be the project.mail module
 from .health import health
 from .logs import configure_logging
 from .middleware import MiddlewareChain, load_middleware
+from .routing import register_converters
 
 __all__ = ["create_app"]
 
@@ -29,15 +31,22 @@ def create_app(settings=None, **overrides):
     config = load_settings(settings, overrides)
     app = Flask(__name__, instance_path=config["INSTANCE_DIR"], instance_relative_config=False)
     app.config.update(config)
+    register_converters(app)
     configure_logging(app.config)
+    register_proxy_fix(app)
     register_database(app)
     register_extensions(app)
     register_error_handlers(app)
     register_middleware(app)
+    register_csrf(app)
     app.register_blueprint(health)
+    register_api_docs(app)
     register_apps(app)
+    register_model_events(app)
     load_backends(app)
     register_commands(app)
+    register_jobs(app)
+    register_operations(app)
     return app
 
 
@@ -68,8 +77,12 @@ def register_database(app):
             "pool_recycle": app.config["DATABASE_POOL_RECYCLE"],
             "connect_args": {"init_command": "SET time_zone = '+00:00'"},
         }
-    elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    elif url.get_backend_name() == "sqlite":
+        # Writers wait for SQLite's one write lock up to this long (the driver's
+        # default, 5 s, fails busy moments with "database is locked").
+        options = {"connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]}}
+        if url.database not in (None, "", ":memory:"):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_ECHO"] = app.config["DATABASE_ECHO"]
@@ -78,10 +91,32 @@ def register_database(app):
 def register_extensions(app):
     """Bind the extension singletons to this app."""
     db.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
-    app.config.setdefault("CACHE_TYPE", "SimpleCache")
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    configure_cache(app.config)
     cache.init_app(app)
+    mail_extension.init_app(app)
     _enforce_sqlite_foreign_keys(app)
+
+
+def configure_cache(config):
+    """RedisCache on REDIS_URL, so every worker shares it; SimpleCache (one process) otherwise.
+
+    An explicit CACHE_TYPE in the settings wins.
+    """
+    if "CACHE_TYPE" in config:
+        return
+    if config.get("REDIS_URL"):
+        # A RedisCache that serves without the cache while Redis is down.
+        config["CACHE_TYPE"] = "project.rediscache.ResilientRedisCache"
+        config.setdefault("CACHE_REDIS_URL", config["REDIS_URL"])
+    else:
+        config["CACHE_TYPE"] = "SimpleCache"
 
 
 def _enforce_sqlite_foreign_keys(app):
@@ -105,6 +140,53 @@ def register_middleware(app):
     app.extensions["middleware"] = chain
 
 
+def register_csrf(app):
+    """A CSRF token on every state-changing request outside the JSON API.
+
+    Pages authenticate with the session cookie, which a browser sends by
+    itself, so their forms carry `{{ csrf_token() }}`. The API under
+    API_PREFIX authenticates with bearer tokens only (the session backend
+    ignores API paths), so a cross-site form cannot act there and it needs
+    no CSRF token. Runs after the middleware, so a refusal has a request id.
+    """
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, by path
+    csrf.init_app(app)
+    prefix = app.config["API_PREFIX"]
+
+    @app.before_request
+    def _protect_pages():
+        path = request.path
+        if app.config["WTF_CSRF_ENABLED"] and path != prefix and not path.startswith(prefix + "/"):
+            csrf.protect(apply_exemptions=True)
+
+
+def register_api_docs(app):
+    """The OpenAPI document, its docs page and `manage.py openapi`, under API_PREFIX."""
+    from .rest.docs import init_app
+
+    init_app(app)
+
+
+def register_proxy_fix(app):
+    """Trust X-Forwarded-For/-Proto from exactly TRUSTED_PROXY_COUNT proxies (0: none).
+
+    Behind nginx (one proxy) set 1: `request.remote_addr` is then the client's
+    address nginx saw, and a client cannot forge it by sending the header itself.
+    """
+    count = app.config.get("TRUSTED_PROXY_COUNT", 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
+def register_model_events(app):
+    """Send model_created/updated/deleted from every flush (project/model_events)."""
+    from .model_events import register_model_events as register
+
+    register(app)
+
+
 def register_apps(app):
     """Import INSTALLED_APPS, register their blueprints and commands, call ready()."""
     apps = Apps(app.config["INSTALLED_APPS"])
@@ -117,3 +199,19 @@ def register_commands(app):
     from .cli import register_core_commands
 
     register_core_commands(app)
+
+
+def register_jobs(app):
+    """Background jobs: the queue settings and `manage.py worker` / `jobs failed`."""
+    from .jobs import init_app
+
+    init_app(app)
+
+
+def register_operations(app):
+    """Production plumbing: Redis failures as 503, /metrics, `manage.py scheduler`."""
+    from . import metrics, redis, scheduler
+
+    redis.init_app(app)
+    metrics.init_app(app)
+    scheduler.init_app(app)

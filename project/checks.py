@@ -74,6 +74,25 @@ def check_database(app):
 
 
 @register_check
+def check_required_apps(app):
+    """Apps the settings require (REQUIRED_APPS; production: the audit log) must be installed.
+
+    An app cannot check its own absence (it is not loaded then), so the core does.
+    """
+    installed = set(app.config["INSTALLED_APPS"])
+    return [
+        Error(
+            "apps.E001",
+            f"{name!r} is in REQUIRED_APPS but not in INSTALLED_APPS.",
+            f"Add {name!r} to INSTALLED_APPS; the {app.config['SETTINGS_NAME']!r} settings "
+            f"may not run without it.",
+        )
+        for name in app.config.get("REQUIRED_APPS", [])
+        if name not in installed
+    ]
+
+
+@register_check
 def check_debug(app):
     if app.config["DEBUG"] and app.config["SETTINGS_NAME"] in ("production", "staging"):
         return [
@@ -106,3 +125,27 @@ def check_shadowed_templates(app):
                 )
             seen.setdefault(template, owner)
     return messages
+
+
+@register_check
+def check_shared_state(app):
+    """Several web processes without REDIS_URL each keep their own cache, limits and tokens."""
+    from .serving import web_processes
+
+    if app.config["SETTINGS_NAME"] not in ("production", "staging") or app.config.get("REDIS_URL"):
+        return []
+    try:
+        processes = web_processes(app.config)
+    except ValueError as exc:
+        return [Error("deploy.E001", str(exc), "Set WEB_CONCURRENCY to a whole number >= 1.")]
+    if processes <= 1:
+        return []
+    return [
+        Warning(
+            "deploy.W001",
+            f"{processes} web processes (WEB_CONCURRENCY x WEB_INSTANCES) run without REDIS_URL: "
+            f"each keeps its own cache, login limits and one-time tokens, and jobs run "
+            f"inside the web process.",
+            "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0), or WEB_CONCURRENCY=1 for one process.",
+        )
+    ]

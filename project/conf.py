@@ -81,7 +81,7 @@ def parse_env_value(key, raw, default):
                     raise ValueError("expected a JSON list")
             else:
                 value = [part.strip() for part in stripped.split(",") if part.strip()]
-            return kind(value)
+            return kind(_items_like(key, value, default))
         if isinstance(default, dict):
             value = json.loads(raw)
             if not isinstance(value, dict):
@@ -93,6 +93,23 @@ def parse_env_value(key, raw, default):
             f"(the default is {default!r}): {exc}. Fix the value or unset {key}."
         ) from None
     return raw
+
+
+def _items_like(key, items, default):
+    """Give each item the type the default's items share (`[10, 60]` -> ints).
+
+    A default of mixed or no items leaves the items as given.
+    """
+    kinds = {type(item) for item in default}
+    if len(kinds) != 1:
+        return items
+    (kind,) = kinds
+    if kind is str or kind is bool:
+        return items
+    return [
+        item if isinstance(item, kind) else parse_env_value(key, str(item), kind())
+        for item in items
+    ]
 
 
 def load_settings(name=None, overrides=None, environ=None):

@@ -6,6 +6,11 @@ from settings.base import SECRET_KEY as _DEFAULT_SECRET_KEY
 DEBUG = False
 LOG_FORMAT = "json"
 SECURE_HSTS_SECONDS = 31536000
+# `manage.py check` fails if the audit log is not installed.
+REQUIRED_APPS = ["apps.audit"]
+# The session cookie of the pages travels over HTTPS only.
+SESSION_COOKIE_SECURE = True
+MAIL_BACKEND = "smtp"
 
 
 def validate(config):

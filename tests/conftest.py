@@ -144,3 +144,14 @@ def count_queries(app):
             sa.event.remove(engine, "before_cursor_execute", counter)
 
     return counting
+
+
+@pytest.fixture
+def mailoutbox(app):
+    """The messages sent during the test (the memory mail backend's outbox), oldest first."""
+    from project.mail import outbox
+
+    sent = outbox(app)
+    sent.clear()
+    yield sent
+    sent.clear()

@@ -139,3 +139,33 @@ rest.add_resource(ArticleList, "/articles")
 rest.add_resource(ArticleDetail, "/articles/<int:id>")
 rest.add_resource(CommentList, "/articles/<int:article_id>/comments")
 rest.add_resource(TagList, "/tags")
+
+# A custom audit event (see apps/audit): publishing is recorded as "publish", in
+# the same transaction as the status change. Without the audit app it does nothing.
+from apps import audit  # noqa: E402
+from project.rest import GenericResource, IsAuthenticated, marshal_with  # noqa: E402
+
+
+class ArticlePublish(GenericResource):
+    """POST /api/articles/<id>/publish: the author (or staff) publishes an article."""
+
+    model = Article
+    schema = ArticleSchema
+    permission_classes = [IsAuthenticated & IsAuthorOrStaff]
+
+    def get_query(self):
+        return visible_articles()
+
+    @audit.audited("publish")
+    @marshal_with(ArticleSchema)
+    def post(self, id):
+        article = self.get_object(id=id)
+        article.status = Status.PUBLISHED.value
+        db.session.commit()
+        return article
+
+
+rest.add_resource(ArticlePublish, "/articles/<int:id>/publish")
+
+# The pages read through the resources above, so they are imported after them.
+from . import page_views  # noqa: E402, F401

@@ -160,3 +160,20 @@ def test_the_environment_beats_dot_env(tmp_path):
 
     assert result.returncode == 1
     assert "Cannot reach the database" in result.stdout
+
+
+def test_list_items_take_the_type_of_the_defaults_items():
+    from project.conf import parse_env_value
+
+    assert parse_env_value("INTERVALS", "1, 2,5", [10, 60]) == [1, 2, 5]
+    assert parse_env_value("INTERVALS", "[1, 2]", [10, 60]) == [1, 2]
+    assert parse_env_value("NAMES", "a,b", ["x"]) == ["a", "b"]
+    assert parse_env_value("ANYTHING", "a,1", []) == ["a", "1"]
+
+
+def test_a_list_item_of_the_wrong_type_names_the_variable():
+    from project.conf import parse_env_value
+    from project.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="INTERVALS"):
+        parse_env_value("INTERVALS", "1,soon", [10, 60])

@@ -1,39 +1,26 @@
 """Factories for the articles tests: users with bearer tokens, articles, comments."""
 
 import itertools
-from datetime import timedelta
 
 import pytest
 
-from apps.accounts.auth import hash_token
-from apps.accounts.models import Token, User
+from apps.accounts.services import create_user, issue_token
 from apps.articles.models import Article, Comment
 from apps.articles.services import tags_named
-from project.models import utcnow
 
 _sequence = itertools.count(1)
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def make_user(db):
-    def make(username=None, *, is_staff=False, token=None):
+    def make(username=None, *, is_staff=False):
         n = next(_sequence)
-        user = User(
-            email=f"user{n}@example.com",
-            username=username or f"user{n}",
-            is_active=True,
-            is_staff=is_staff,
+        username = username or f"user{n}"
+        user = create_user(
+            f"{username}@example.com", username, PASSWORD, is_active=True, is_staff=is_staff
         )
-        db.session.add(user)
-        db.session.flush()
-        raw = token or f"token-{n}-{user.username}"
-        db.session.add(
-            Token(
-                user_id=user.id, key_hash=hash_token(raw), expires_at=utcnow() + timedelta(days=1)
-            )
-        )
-        db.session.commit()
-        user.headers = {"Authorization": f"Bearer {raw}"}
+        user.headers = {"Authorization": f"Bearer {issue_token(user)}"}
         return user
 
     return make

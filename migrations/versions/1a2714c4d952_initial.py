@@ -1,8 +1,8 @@
 """initial
 
-Revision ID: e95639013994
+Revision ID: 1a2714c4d952
 Revises: 
-Create Date: 2026-11-21 10:35:26.266211
+Create Date: 2026-11-21 11:07:56.959085
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 # revision identifiers, used by Alembic.
-revision = 'e95639013994'
+revision = '1a2714c4d952'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -59,6 +59,48 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_articles_tag')),
     sa.UniqueConstraint('name', name=op.f('uq_articles_tag_name'))
     )
+    op.create_table('audit_audit_chain_head',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('timestamp', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_audit_chain_head'))
+    )
+    # The chain's head row exists from the start: appenders then only ever lock it
+    # (a locking read of a missing row takes a gap lock, and two first appenders
+    # deadlock on MariaDB). apps/audit/models.py seeds create_all the same way.
+    op.execute(
+        "INSERT INTO audit_audit_chain_head (id, seq, hash, timestamp) VALUES "
+        "(1, 0, '0000000000000000000000000000000000000000000000000000000000000000', NULL)"
+    )
+    op.create_table('audit_audit_entry',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('timestamp', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=False),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('actor_id', sa.BigInteger(), nullable=True),
+    sa.Column('actor_username', sa.String(length=150), nullable=True),
+    sa.Column('ip', sa.String(length=45), nullable=True),
+    sa.Column('user_agent', sa.String(length=512), nullable=True),
+    sa.Column('request_id', sa.String(length=128), nullable=True),
+    sa.Column('method', sa.String(length=16), nullable=True),
+    sa.Column('path', sa.String(length=1024), nullable=True),
+    sa.Column('object_type', sa.String(length=100), nullable=True),
+    sa.Column('object_id', sa.String(length=64), nullable=True),
+    sa.Column('object_repr', sa.String(length=200), nullable=True),
+    sa.Column('changes', sa.Text().with_variant(mysql.LONGTEXT(), 'mariadb').with_variant(mysql.LONGTEXT(), 'mysql'), nullable=False),
+    sa.Column('extra', sa.Text().with_variant(mysql.LONGTEXT(), 'mariadb').with_variant(mysql.LONGTEXT(), 'mysql'), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_audit_entry'))
+    )
+    with op.batch_alter_table('audit_audit_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_audit_entry_action_id', ['action', 'id'], unique=False)
+        batch_op.create_index('ix_audit_audit_entry_actor_id_id', ['actor_id', 'id'], unique=False)
+        batch_op.create_index('ix_audit_audit_entry_object', ['object_type', 'object_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_audit_entry_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_audit_entry_timestamp'), ['timestamp'], unique=False)
+
     op.create_table('accounts_group_permissions',
     sa.Column('group_id', sa.Integer(), nullable=False),
     sa.Column('permission_id', sa.Integer(), nullable=False),
@@ -149,6 +191,8 @@ def downgrade():
     op.drop_table('accounts_user_groups')
     op.drop_table('accounts_token')
     op.drop_table('accounts_group_permissions')
+    op.drop_table('audit_audit_entry')
+    op.drop_table('audit_audit_chain_head')
     op.drop_table('articles_tag')
     op.drop_table('accounts_user')
     op.drop_table('accounts_permission')
