@@ -30,7 +30,7 @@ from benchlib import (
 )
 from benchlib import cases as cases_mod
 
-STACK_ORDER = ["ours", "drf", "core"]
+STACK_ORDER = ["ours", "ours-noaudit", "drf", "core"]
 
 
 def parse_args(argv):
@@ -38,7 +38,9 @@ def parse_args(argv):
         prog="bench/run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--db", choices=["sqlite", "mariadb", "both"], default="both")
-    p.add_argument("--stacks", default=",".join(STACK_ORDER), help="comma list of ours,drf,core")
+    p.add_argument(
+        "--stacks", default=",".join(STACK_ORDER), help="comma list of ours,ours-noaudit,drf,core"
+    )
     p.add_argument(
         "--cases",
         default=",".join(cases_mod.ALL_CASES),

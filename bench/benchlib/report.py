@@ -2,7 +2,8 @@
 
 import statistics
 
-RATIO_PAIRS = [("ours", "drf"), ("ours", "core"), ("drf", "core")]
+RATIO_PAIRS = [("ours", "drf"), ("ours", "core"), ("drf", "core"), ("ours", "ours-noaudit")]
+STACK_ORDER = ["ours", "ours-noaudit", "drf", "core"]
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -37,7 +38,7 @@ def print_table(db: str, case_names: list[str], runs: dict, cpu: dict) -> None:
     """
     print(f"\n=== {db}: wrk req/s and latency (median of repeats), in-process CPU ms/request ===")
     header = (
-        f"{'case':<13} {'stack':<5} {'req/s':>9} {'spread':>7} {'p50 ms':>8} "
+        f"{'case':<13} {'stack':<12} {'req/s':>9} {'spread':>7} {'p50 ms':>8} "
         f"{'p99 ms':>8} {'cpu ms':>8} {'non-2xx':>8}"
     )
     print(header)
@@ -48,7 +49,7 @@ def print_table(db: str, case_names: list[str], runs: dict, cpu: dict) -> None:
         first = True
         for stack in sorted(
             set(medians) | {s for s, v in cpus.items() if v is not None},
-            key=["ours", "drf", "core"].index,
+            key=STACK_ORDER.index,
         ):
             m = medians.get(stack, {})
             cells = [
@@ -59,7 +60,7 @@ def print_table(db: str, case_names: list[str], runs: dict, cpu: dict) -> None:
                 _fmt(cpus.get(stack), "8.3f"),
                 _fmt(m.get("non2xx"), "8d"),
             ]
-            print(f"{case if first else '':<13} {stack:<5} " + " ".join(cells))
+            print(f"{case if first else '':<13} {stack:<12} " + " ".join(cells))
             first = False
         rps = {stack: m["rps"] for stack, m in medians.items()}
         for label, values in (("req/s", rps), ("cpu", cpus)):

@@ -47,8 +47,11 @@ def all_stacks(ours_env: dict[str, str], ours_wsgi: str = OURS_WSGI) -> dict[str
         "LOG_LEVEL": "WARNING",
         **ours_env,
     }
+    # The audit case: the same project with apps.audit removed, to price the log.
+    unaudited = {**ours, "INSTALLED_APPS": "apps.accounts,apps.articles"}
     return {
         "ours": Stack("ours", ours_wsgi, [REPO_DIR], ours),
+        "ours-noaudit": Stack("ours-noaudit", ours_wsgi, [REPO_DIR], unaudited),
         "drf": Stack(
             "drf",
             "peers.drf.wsgi:application",
