@@ -6,7 +6,7 @@ Every value can be changed without editing this file:
     WEB_CONCURRENCY        worker processes            default 2 x CPUs + 1
     GUNICORN_TIMEOUT       seconds a request may take  default 30, then the worker is killed
     GUNICORN_GRACEFUL_TIMEOUT  seconds in-flight requests get after SIGTERM/HUP  default 30
-    GUNICORN_MAX_REQUESTS  recycle a worker after this many requests (+ jitter)  default 1000
+    GUNICORN_MAX_REQUESTS  recycle a worker after this many requests (+ jitter)  default 20000
     PROMETHEUS_MULTIPROC_DIR  where workers keep their metrics  default: a temp dir
 
 SIGTERM stops accepting, lets in-flight requests finish (graceful_timeout), then
@@ -40,8 +40,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 # A worker is replaced after this many requests, so a slow leak cannot grow
-# forever; the jitter keeps the workers from all restarting at once.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+# forever; the jitter keeps the workers from all restarting at once. It is
+# insurance (bench/run measures no leak), not a routine: each recycle
+# re-imports the app, and at 1,000 requests a thousand would be every second.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = max(1, max_requests // 10)
 # Code reload is for a laptop only; production restarts with SIGHUP.
 reload = settings_name() == "development"

@@ -201,12 +201,12 @@ def _token_ok(token):
 
 
 def init_app(app):
-    """Count every request; serve /metrics when METRICS_ENABLED."""
+    """When METRICS_ENABLED: count every request and serve /metrics. Off costs nothing."""
+    if not app.config.get("METRICS_ENABLED"):
+        return
     request_started.connect(_started, app, weak=False)
     request_finished.connect(_finished, app, weak=False)
     _watch_pool(app)
-    if not app.config.get("METRICS_ENABLED"):
-        return
     token = app.config.get("METRICS_TOKEN") or ""
     networks = _allowed_networks(app.config)
 

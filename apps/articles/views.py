@@ -2,15 +2,20 @@
 
 import sqlalchemy as sa
 
+from apps import audit
 from project.auth import current_user
+from project.errors import APIError
 from project.extensions import db
 from project.rest import (
     Api,
     CursorPagination,
     Filter,
+    GenericResource,
+    IsAuthenticated,
     IsAuthenticatedOrReadOnly,
     ListCreateResource,
     RetrieveUpdateDestroyResource,
+    marshal_with,
 )
 
 from . import api
@@ -104,8 +109,6 @@ class CommentList(ListCreateResource):
             visible_articles().with_only_columns(Article.id).where(Article.id == article_id)
         ).first()
         if found is None:
-            from project.errors import APIError
-
             raise APIError(404, "not_found", "No article matches that id.")
         return article_id
 
@@ -140,14 +143,14 @@ rest.add_resource(ArticleDetail, "/articles/<int:id>")
 rest.add_resource(CommentList, "/articles/<int:article_id>/comments")
 rest.add_resource(TagList, "/tags")
 
-# A custom audit event (see apps/audit): publishing is recorded as "publish", in
-# the same transaction as the status change. Without the audit app it does nothing.
-from apps import audit  # noqa: E402
-from project.rest import GenericResource, IsAuthenticated, marshal_with  # noqa: E402
-
 
 class ArticlePublish(GenericResource):
-    """POST /api/articles/<id>/publish: the author (or staff) publishes an article."""
+    """POST /api/articles/<id>/publish: the author (or staff) publishes an article.
+
+    A custom audit event (see apps/audit): publishing is recorded as "publish",
+    in the same transaction as the status change. Without the audit app it does
+    nothing.
+    """
 
     model = Article
     schema = ArticleSchema

@@ -102,6 +102,10 @@ def serve(stack: Stack, db_url: str, log_dir: Path, probe_path: str, timeout: fl
         WORKER_CLASS,
         "--log-level",
         "warning",
+        # The same (empty) gunicorn settings for every stack: without this, the
+        # stack served from the repository root would pick up gunicorn.conf.py.
+        "--config",
+        os.devnull,
         "--chdir",
         str(stack.pythonpath[0]),
         stack.wsgi,
