@@ -59,15 +59,35 @@ class _CombinedPermission(BasePermission):
         self.left, self.right, self.combine, self.name = left, right, combine, name
         self.message = left.message
 
+    def _decide(self, ask):
+        """Ask the sides in order and stop as `and`/`or` do, as DRF does: the right side
+        may rely on the left (`IsAuthenticated & IsOwner` reads the user only when
+        there is one). A refusal carries the message of the side that refused."""
+        for side in self._sides:
+            granted = ask(side)
+            if not granted:
+                self.message = side.message
+            if self.combine is all and not granted:
+                return False
+            if self.combine is any and granted:
+                return True
+        return self.combine is all
+
     def has_permission(self, request, view):
-        return self.combine(p.has_permission(request, view) for p in (self.left, self.right))
+        return self._decide(lambda side: side.has_permission(request, view))
 
     def has_object_permission(self, request, view, obj):
         # As in DRF: a side that refused at has_permission cannot grant the object.
-        return self.combine(
-            p.has_permission(request, view) and p.has_object_permission(request, view, obj)
-            for p in (self.left, self.right)
+        return self._decide(
+            lambda side: (
+                side.has_permission(request, view)
+                and side.has_object_permission(request, view, obj)
+            )
         )
+
+    @property
+    def _sides(self):
+        return (self.left, self.right)
 
 
 class _Not(_Operators):

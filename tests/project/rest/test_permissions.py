@@ -91,3 +91,27 @@ def test_object_permissions_combine_like_drf():
 def test_model_permission_maps_methods_to_codenames(method, codename):
     assert ask(HasModelPermission, method, FakeUser(perms={codename})) is True
     assert ask(HasModelPermission, method, FakeUser(perms={"articles.other"})) is False
+
+
+def test_a_refusal_carries_the_message_of_the_side_that_refused():
+    class NotOnSundays(BasePermission):
+        message = "Not on Sundays."
+
+        def has_permission(self, request, view):
+            return False
+
+    app = Flask(__name__)
+    with app.test_request_context(method="POST"):
+        g.user = USER
+        permission = (IsAuthenticated & NotOnSundays)()
+        assert permission.has_permission(request, View()) is False
+        assert permission.message == "Not on Sundays."
+
+
+def test_the_right_side_is_not_asked_once_the_left_decides():
+    class NeedsAUser(BasePermission):
+        def has_permission(self, request, view):
+            return g.user.id == 1  # would fail for an anonymous caller
+
+    assert ask(IsAuthenticated & NeedsAUser, "POST", None) is False
+    assert ask(AllowAny | NeedsAUser, "POST", None) is True
