@@ -178,11 +178,15 @@ class GenericResource(Resource):
         return APIError(404, "not_found", f"No {self.model.__name__.lower()} matches that id.")
 
     def get_object(self, **kwargs):
-        """The object the URL names, eager-loaded, after its object permissions; else 404."""
-        found = self.get_plan().load_objects(self.lookup_query(kwargs))
-        if not found:
+        """The object the URL names, after its object permissions; else 404.
+
+        Only its row is loaded: a write needs that (and object permissions read
+        it); relationships load if something reads them. Responses to writes are
+        read back through the plan (`written_response`), not from this object.
+        """
+        obj = db.session.scalars(self.lookup_query(kwargs).limit(1)).first()
+        if obj is None:
             raise self.not_found()
-        obj = found[0]
         self.check_object_permissions(obj)
         return obj
 
@@ -201,6 +205,22 @@ class GenericResource(Resource):
         response = json_response(self.dump(obj), status)
         response.set_etag(self.etag(obj, response.get_data()))
         return response
+
+    def written_response(self, obj, kwargs, status=200):
+        """The object as just committed, read back through the plan's fast path.
+
+        Cheaper than eager-loading the object's relationships before the write,
+        and it shows what the database now holds. Falls back to dumping `obj`
+        when the schema has no plan or the object left the resource's query.
+        """
+        plan = self.get_plan()
+        if plan.plannable:
+            body, snapshot = plan.fetch_one(self.lookup_query(kwargs))
+            if body is not None:
+                response = json_response(body, status)
+                response.set_etag(self.etag(snapshot, response.get_data()))
+                return response
+        return self.object_response(obj, status)
 
 
 def _instance(schema):
@@ -266,7 +286,7 @@ class UpdateMixin:
         except StaleDataError:
             db.session.rollback()
             raise _lost_race() from None
-        return self.object_response(obj)
+        return self.written_response(obj, kwargs)
 
     def perform_update(self, obj, data):
         for key, value in data.items():
