@@ -25,34 +25,26 @@ CaseInsensitiveName = (
     .with_variant(mysql.VARCHAR(150, collation="utf8mb4_unicode_ci"), "mysql", "mariadb")
 )
 
-user_groups = sa.Table(
-    "accounts_user_groups",
-    db.metadata,
-    sa.Column("user_id", sa.ForeignKey("accounts_user.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("group_id", sa.ForeignKey("accounts_group.id", ondelete="CASCADE"), primary_key=True),
-)
 
-user_permissions = sa.Table(
-    "accounts_user_permissions",
-    db.metadata,
-    sa.Column("user_id", sa.ForeignKey("accounts_user.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column(
-        "permission_id",
-        sa.ForeignKey("accounts_permission.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-)
+def _link_table(name, left, right):
+    """A many-to-many table `accounts_<name>` of two foreign keys, deleted with either side."""
+    return sa.Table(
+        f"accounts_{name}",
+        db.metadata,
+        *(
+            sa.Column(
+                f"{side}_id",
+                sa.ForeignKey(f"accounts_{side}.id", ondelete="CASCADE"),
+                primary_key=True,
+            )
+            for side in (left, right)
+        ),
+    )
 
-group_permissions = sa.Table(
-    "accounts_group_permissions",
-    db.metadata,
-    sa.Column("group_id", sa.ForeignKey("accounts_group.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column(
-        "permission_id",
-        sa.ForeignKey("accounts_permission.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-)
+
+user_groups = _link_table("user_groups", "user", "group")
+user_permissions = _link_table("user_permissions", "user", "permission")
+group_permissions = _link_table("group_permissions", "group", "permission")
 
 
 class Permission(Model):
