@@ -80,7 +80,11 @@ def _compile(schema):
                 if inner_attr.isidentifier()
                 else f"{field_name}.serialize({name!r}, o)"
             )
-        elif type(field) is fields.Nested and not isinstance(field.nested, str):
+        elif (
+            type(field) is fields.Nested
+            and not isinstance(field.nested, str)
+            and not has_dump_hooks(field.schema)  # hooks see the whole value: marshmallow's path
+        ):
             nested_dump = _register(namespace, dumper_for(field.schema))
             if field.many:
                 expression = (

@@ -100,28 +100,26 @@ class Unplannable(Exception):
 
 
 class _ToMany:
-    """One extra query: the children of every row of the page, grouped by parent id."""
+    """One extra query: the children of every row of the page, grouped by parent id.
 
-    def __init__(self, parent, prop, column_names, nested_schema, pluck):
-        self.prop = prop
-        self.target = prop.mapper.class_
-        target_table = prop.mapper.local_table
+    Each child is dumped by `dump_child(columns)`, or is its one column's value
+    when there is none (a `Pluck` field).
+    """
+
+    def __init__(self, prop, column_names, dump_child=None):
         columns = [prop.mapper.columns[name] for name in column_names]
-        self.pluck = pluck
-        self.nested_schema = nested_schema
-        (parent_column, link_column) = prop.synchronize_pairs[0]
-        self.parent_key = parent.get_property_by_column(parent_column).key
+        self.dump_child = dump_child
+        (_, link_column) = prop.synchronize_pairs[0]
         query = sa.select(link_column, *columns)
         if prop.secondary is not None:
             (target_column, secondary_target) = prop.secondary_synchronize_pairs[0]
             query = query.select_from(prop.secondary).join(
-                target_table, secondary_target == target_column
+                prop.mapper.local_table, secondary_target == target_column
             )
-        order_by = prop.order_by or ()
         # Built once: executing the same statement object lets SQLAlchemy reuse
         # its cache key instead of walking a fresh statement on every request.
         self.statement = query.where(link_column.in_(sa.bindparam("ids", expanding=True))).order_by(
-            *order_by
+            *(prop.order_by or ())
         )
 
     def load(self, ids):
@@ -130,11 +128,11 @@ class _ToMany:
         if not ids:
             return grouped
         rows = execute_rows(self.statement, {"ids": ids}).all()
-        if self.pluck:
+        dump = self.dump_child
+        if dump is None:
             for parent_id, value in rows:
                 grouped.setdefault(parent_id, []).append(value)
         else:
-            dump = self.nested_schema
             for row in rows:
                 grouped.setdefault(row[0], []).append(dump(row[1:]))
         return grouped
@@ -189,7 +187,7 @@ class ReadPlan:
         if isinstance(field, (fields.Method, fields.Function)):
             raise Unplannable(f"field {attr!r} is computed in Python")
         if isinstance(field, RelatedCount):
-            prop = self._relationship(field.relationship, field)
+            prop = self._relationship(field.relationship)
             return f"r[{self._add_column(_count_subquery(self.model, prop).label(attr))}]"
         if attr in self.mapper.column_attrs:
             index = self._add_column(_column_of(self.mapper, attr))
@@ -204,63 +202,46 @@ class ReadPlan:
                 return self._nested_one(field, prop, attr, namespace)
         raise Unplannable(f"field {attr!r} of {type(self.schema).__name__} is not a column")
 
-    def _relationship(self, name, field):
+    def _relationship(self, name):
         if name not in self.mapper.relationships:
             raise Unplannable(f"{self.model.__name__} has no relationship {name!r}")
         return self.mapper.relationships[name]
 
     def _nested_one(self, field, prop, attr, namespace):
-        target_mapper = sa.inspect(prop.mapper.class_)
         target = prop.mapper.local_table.alias(f"{attr}_{next(_counter)}")
         onclause = sa.and_(
             *[target.c[remote.key] == local for local, remote in prop.local_remote_pairs]
         )
         self.joins.append((target, onclause))
-        nested = field.schema
-        if has_dump_hooks(nested):
-            raise Unplannable(f"nested schema of {attr!r} has dump hooks")
-        presence = self._add_column(target.c[target_mapper.primary_key[0].key])
-        items = []
-        for name, inner in nested.dump_fields.items():
-            inner_attr = inner.attribute or name
-            if inner_attr not in target_mapper.column_attrs:
-                raise Unplannable(f"{attr}.{inner_attr} is not a column")
-            field_name = f"_f{next(_counter)}"
-            namespace[field_name] = inner
-            index = self._add_column(target.c[_column_of(target_mapper, inner_attr).key])
-            key = inner.data_key or name
-            items.append(f"{key!r}: {_value(inner, field_name, f'r[{index}]', namespace)}")
-        return f"(None if r[{presence}] is None else {{{', '.join(items)}}})"
+        presence = self._add_column(target.c[prop.mapper.primary_key[0].key])
+
+        def source(column):
+            return f"r[{self._add_column(target.c[column.key])}]"
+
+        items = _nested_items(field.schema, prop.mapper, attr, namespace, source)
+        return f"(None if r[{presence}] is None else {{{items}}})"
 
     def _pluck(self, field, prop, attr):
         if not prop.uselist or not field.many:
             raise Unplannable(f"{attr!r}: only to-many Pluck fields are planned")
         inner = field.schema.fields[field.field_name]
-        self.to_many.append(
-            _ToMany(self.mapper, prop, [inner.attribute or field.field_name], None, pluck=True)
-        )
-        return f"many[{len(self.to_many) - 1}].get(r[{self._pk_index}], [])"
+        return self._add_to_many(_ToMany(prop, [inner.attribute or field.field_name]))
 
     def _nested_many(self, field, prop, attr, namespace):
-        nested = field.schema
-        target_mapper = sa.inspect(prop.mapper.class_)
         names = []
-        items = []
-        row_namespace = {}
-        for name, inner in nested.dump_fields.items():
-            inner_attr = inner.attribute or name
-            if inner_attr not in target_mapper.column_attrs:
-                raise Unplannable(f"{attr}.{inner_attr} is not a column")
-            field_name = f"_f{next(_counter)}"
-            row_namespace[field_name] = inner
-            names.append(inner_attr)
-            key = inner.data_key or name
-            items.append(
-                f"{key!r}: {_value(inner, field_name, f'c[{len(names) - 1}]', row_namespace)}"
-            )
-        source = f"def dump_child(c):\n    return {{{', '.join(items)}}}\n"
-        exec(compile(source, f"<rows {attr}>", "exec"), row_namespace)  # noqa: S102
-        self.to_many.append(_ToMany(self.mapper, prop, names, row_namespace["dump_child"], False))
+        child_namespace = {}
+
+        def source(column):
+            names.append(column.key)
+            return f"c[{len(names) - 1}]"
+
+        items = _nested_items(field.schema, prop.mapper, attr, child_namespace, source)
+        code = f"def dump_child(c):\n    return {{{items}}}\n"
+        exec(compile(code, f"<rows {attr}>", "exec"), child_namespace)  # noqa: S102
+        return self._add_to_many(_ToMany(prop, names, child_namespace["dump_child"]))
+
+    def _add_to_many(self, child):
+        self.to_many.append(child)
         return f"many[{len(self.to_many) - 1}].get(r[{self._pk_index}], [])"
 
     def select(self, query, extra_columns=()):
@@ -326,6 +307,26 @@ class ReadPlan:
         """The fallback for schemas a plan cannot express: ORM objects, compiled dump."""
         dump = dumper_for(self.schema)
         return [dump(obj) for obj in self.load_objects(query)]
+
+
+def _nested_items(schema, mapper, attr, namespace, source):
+    """`'key': value, ...` for a nested schema whose every field is a column of `mapper`.
+
+    `source(column)` says where the column's value is in the generated code
+    (and selects it); anything else makes the schema unplannable.
+    """
+    if has_dump_hooks(schema):
+        raise Unplannable(f"nested schema of {attr!r} has dump hooks")
+    items = []
+    for name, inner in schema.dump_fields.items():
+        inner_attr = inner.attribute or name
+        if inner_attr not in mapper.column_attrs:
+            raise Unplannable(f"{attr}.{inner_attr} is not a column")
+        field_name = f"_f{next(_counter)}"
+        namespace[field_name] = inner
+        value = _value(inner, field_name, source(_column_of(mapper, inner_attr)), namespace)
+        items.append(f"{(inner.data_key or name)!r}: {value}")
+    return ", ".join(items)
 
 
 def _value(field, field_name, source, namespace):

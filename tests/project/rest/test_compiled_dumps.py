@@ -131,3 +131,24 @@ def test_datetimes_are_aware_utc_with_microseconds(db, articles):
     assert parsed.utcoffset() == dt.timedelta(0)
     stored = db.session.get(Article, row["id"]).created_at
     assert parsed == stored and stored.microsecond == articles[0].created_at.microsecond
+
+
+def test_a_nested_list_with_dump_hooks_is_not_compiled_without_them(db, articles):
+    class LoudComment(Schema):
+        body = fields.String()
+
+        @post_dump
+        def shout(self, data, **kwargs):
+            return {"body": data["body"].upper()}
+
+    class WithComments(Schema):
+        id = fields.Integer()
+        comments = fields.Nested(LoudComment, many=True)
+
+    schema = WithComments()
+    plan = ReadPlan(Article, schema)
+    assert not plan.plannable
+    assert "dump hooks" in plan.reason
+    db.session.expire_all()
+    dumped = plan.fetch_objects(sa.select(Article).order_by(Article.id))
+    assert dumped[0]["comments"] == [{"body": "C"}]
