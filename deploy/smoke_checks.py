@@ -246,38 +246,21 @@ class Smoke:
         config = render_nginx(
             self.work, self.ports["nginx"], [self.ports["web-a"], self.ports["web-b"]], swagger
         )
+        # Its own prefix, error log and config: the system nginx is not touched.
+        nginx = [
+            self.state["nginx"],
+            "-p",
+            f"{self.work}/",
+            "-e",
+            str(self.work / "nginx-error.log"),
+            "-c",
+            str(config),
+        ]
         test = subprocess.run(  # noqa: S603
-            [
-                self.state["nginx"],
-                "-t",
-                "-q",
-                "-p",
-                f"{self.work}/",
-                "-e",
-                str(self.work / "nginx-error.log"),
-                "-c",
-                str(config),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+            [*nginx, "-t", "-q"], capture_output=True, text=True, check=False
         )
         check(test.returncode == 0, f"nginx -t refused the config: {test.stderr.strip()}")
-        self.procs.start(
-            "nginx",
-            [
-                self.state["nginx"],
-                "-p",
-                f"{self.work}/",
-                "-e",
-                str(self.work / "nginx-error.log"),
-                "-c",
-                str(config),
-                "-g",
-                "daemon off;",
-            ],
-            self.env,
-        )
+        self.procs.start("nginx", [*nginx, "-g", "daemon off;"], self.env)
         ready = wait_for(lambda: http("GET", f"{self.base}/readyz").status == 200, timeout=60)
         dead = [name for name in self.procs.running if not self.procs.alive(name)]
         check(not dead, f"exited at start: {', '.join(dead)}; logs in {self.work / 'logs'}")
