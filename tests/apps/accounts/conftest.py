@@ -1,7 +1,6 @@
 """Fixtures for the accounts tests: users made through the public services, and helpers
 that drive the API as a client would (register, read the mail, activate, log in)."""
 
-import itertools
 import re
 from contextlib import contextmanager
 
@@ -9,14 +8,13 @@ import pytest
 import redis
 
 from apps.accounts import ratelimit
-from apps.accounts.services import create_user, issue_token
 from project import create_app
 from settings.base import LOGIN_FAILURE_LIMIT as DEFAULT_LOGIN_FAILURE_LIMIT
 
-PASSWORD = "grey-heron-over-the-lake"
+from ..conftest import PASSWORD
+
 #: The accounts tests' own Redis database (cache and login counts of `two_workers`).
 REDIS_URL = "redis://127.0.0.1:6379/3"
-_sequence = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -29,27 +27,6 @@ def _real_login_limits(app):
     yield
     ratelimit.reset(app)
     app.config["LOGIN_FAILURE_LIMIT"] = saved
-
-
-@pytest.fixture
-def make_user(db):
-    """make_user(username=None, *, is_active=True, is_staff=False, is_superuser=False).
-
-    The user has `.password` (the raw one) and `.headers` (a fresh bearer token).
-    """
-
-    def make(username=None, *, password=PASSWORD, token=True, **flags):
-        n = next(_sequence)
-        username = username or f"user{n}"
-        flags.setdefault("is_active", True)
-        user = create_user(f"{username}@example.com", username, password, **flags)
-        user.password = password
-        if token:
-            user.token = issue_token(user)
-            user.headers = {"Authorization": f"Bearer {user.token}"}
-        return user
-
-    return make
 
 
 @pytest.fixture

@@ -4,26 +4,10 @@ import itertools
 
 import pytest
 
-from apps.accounts.services import create_user, issue_token
 from apps.articles.models import Article, Comment
 from apps.articles.services import tags_named
 
 _sequence = itertools.count(1)
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def make_user(db):
-    def make(username=None, *, is_staff=False):
-        n = next(_sequence)
-        username = username or f"user{n}"
-        user = create_user(
-            f"{username}@example.com", username, PASSWORD, is_active=True, is_staff=is_staff
-        )
-        user.headers = {"Authorization": f"Bearer {issue_token(user)}"}
-        return user
-
-    return make
 
 
 @pytest.fixture

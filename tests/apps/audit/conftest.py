@@ -1,17 +1,14 @@
 """Fixtures for the audit tests: users with real tokens, the log as an auditor reads it,
 `manage.py audit ...`, and a checkpoint directory of the test's own."""
 
-import itertools
-
 import orjson
 import pytest
 
 from apps.accounts import ratelimit
-from apps.accounts.services import create_user, ensure_group, issue_token
+from apps.accounts.services import ensure_group
 from apps.audit.models import AuditEntry
 
-PASSWORD = "grey-heron-over-the-lake"
-_sequence = itertools.count(1)
+from ..conftest import PASSWORD  # noqa: F401 - the audit tests import it from here
 
 
 @pytest.fixture(autouse=True)
@@ -25,31 +22,15 @@ def _checkpoints(app, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def make_user(db):
-    """make_user(username=None, *, is_staff=False, is_superuser=False, groups=()).
-
-    Made through the accounts services, with `.password`, `.token` (a real bearer
-    token) and `.headers`.
-    """
-
-    def make(username=None, *, groups=(), **flags):
-        username = username or f"user{next(_sequence)}"
-        flags.setdefault("is_active", True)
-        user = create_user(f"{username}@example.com", username, PASSWORD, **flags)
-        for name in groups:
-            user.groups.append(ensure_group(name, ["audit.view_auditentry"], commit=False))
-        user.password = PASSWORD
-        user.token = issue_token(user)
-        user.headers = {"Authorization": f"Bearer {user.token}"}
-        return user
-
-    return make
+def auditor_group(db):
+    """The `auditor` group: audit.view_auditentry and nothing else."""
+    return ensure_group("auditor", ["audit.view_auditentry"])
 
 
 @pytest.fixture
-def auditor(make_user):
+def auditor(make_user, auditor_group):
     """A staff member of the `auditor` group, which holds audit.view_auditentry only."""
-    return make_user("auditor", is_staff=True, groups=["auditor"])
+    return make_user("auditor", is_staff=True, groups=[auditor_group])
 
 
 def entries(db, **where):

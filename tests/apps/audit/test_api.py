@@ -131,7 +131,7 @@ def test_staff_without_the_permission_are_refused(client, make_user):
 
 
 def test_a_superuser_needs_the_auditor_group_unless_the_setting_allows(
-    client, db, make_user, app, monkeypatch
+    client, db, make_user, app, monkeypatch, auditor_group
 ):
     root = make_user("root", is_staff=True, is_superuser=True)
     assert client.get("/api/audit/entries", headers=root.headers).status_code == 403
@@ -140,7 +140,7 @@ def test_a_superuser_needs_the_auditor_group_unless_the_setting_allows(
     assert client.get("/api/audit/entries", headers=root.headers).status_code == 200
 
     monkeypatch.setitem(app.config, "AUDIT_ALLOW_SUPERUSER", False)
-    auditing_root = make_user("root2", is_staff=True, is_superuser=True, groups=["auditor"])
+    auditing_root = make_user("root2", is_staff=True, is_superuser=True, groups=[auditor_group])
     assert client.get("/api/audit/entries", headers=auditing_root.headers).status_code == 200
 
 
