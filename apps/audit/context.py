@@ -19,7 +19,6 @@ import click
 from flask import g, has_app_context, has_request_context
 
 from project.auth import AuthenticationFailed, current_user
-from project.signals import request_meta
 
 SYSTEM = "system"
 
@@ -66,11 +65,6 @@ def current_actor():
     if has_app_context() and g.get("user") is not None:  # a job that set its user
         return Actor.of(g.user)
     return Actor(None, SYSTEM)
-
-
-def current_meta():
-    """ip, user_agent, request_id, method, path of the current request (None outside one)."""
-    return request_meta()
 
 
 def as_user_option(command):

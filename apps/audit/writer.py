@@ -17,9 +17,10 @@ from flask import current_app
 
 from project.extensions import db
 from project.model_events import has_flushed_writes
+from project.signals import request_meta
 
 from . import chain
-from .context import current_actor, current_meta
+from .context import current_actor
 
 logger = logging.getLogger("apps.audit")
 
@@ -48,7 +49,7 @@ def new_entry(
 ):
     """An entry ready for `chain.append`; actor and request data default to the current ones."""
     actor = actor if actor is not None else current_actor()
-    meta = meta if meta is not None else current_meta()
+    meta = meta if meta is not None else request_meta()
     return {
         "action": action,
         "outcome": outcome,
@@ -70,7 +71,7 @@ def new_entry(
 def with_context(entries, actor=None, meta=None):
     """Fill actor and request fields of entries built without them (once per batch)."""
     actor = actor if actor is not None else current_actor()
-    meta = meta if meta is not None else current_meta()
+    meta = meta if meta is not None else request_meta()
     for entry in entries:
         entry["actor_id"] = actor.id
         entry["actor_username"] = actor.username

@@ -5,7 +5,7 @@
 
 `has_permission(request, view)` is asked before the view runs;
 `has_object_permission(request, view, obj)` when the view fetches one object.
-The user is `project.auth.current_user()`; the core never imports an accounts app.
+The user is `project.auth.currentcurrent_user()`; the core never imports an accounts app.
 """
 
 from project.auth import AuthenticationFailed, current_user
@@ -110,10 +110,6 @@ class _NotPermission(BasePermission):
         return not self.inner.has_object_permission(request, view, obj)
 
 
-def _user():
-    return current_user()
-
-
 class AllowAny(BasePermission):
     pass
 
@@ -122,19 +118,19 @@ class IsAuthenticated(BasePermission):
     message = "Authentication credentials were not provided."
 
     def has_permission(self, request, view):
-        return _user() is not None
+        return current_user() is not None
 
 
 class IsAuthenticatedOrReadOnly(BasePermission):
     def has_permission(self, request, view):
-        return request.method in SAFE_METHODS or _user() is not None
+        return request.method in SAFE_METHODS or current_user() is not None
 
 
 class IsStaff(BasePermission):
     message = "Only staff may do this."
 
     def has_permission(self, request, view):
-        user = _user()
+        user = current_user()
         return user is not None and bool(user.is_staff)
 
 
@@ -152,7 +148,7 @@ class HasModelPermission(BasePermission):
     }
 
     def has_permission(self, request, view):
-        user = _user()
+        user = current_user()
         if user is None:
             return False
         action = self.actions.get(request.method)
@@ -170,7 +166,7 @@ def codename_for(model, action):
 
 def deny(request, view, permission, obj=None):
     """Refuse: 401 for an anonymous caller, else 403 and the `permission_denied` signal."""
-    user = _user()
+    user = current_user()
     if user is None:
         raise AuthenticationFailed()
     send_event(
