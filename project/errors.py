@@ -94,15 +94,17 @@ def envelope(status, code, message, fields=None, headers=None):
         status=status,
         mimetype="application/json",
     )
-    for name, value in headers or ():
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response
+    return _with_headers(response, headers)
 
 
 def _page(status, message, headers=None):
     html = render_template("error.html", status=status, message=message)
     response = current_app.response_class(html, status=status, mimetype="text/html")
+    return _with_headers(response, headers)
+
+
+def _with_headers(response, headers):
+    """Add an error's own headers (Allow, Retry-After, ...), keeping our Content-Type."""
     for name, value in headers or ():
         if name.lower() != "content-type":
             response.headers[name] = value
