@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -171,7 +172,12 @@ def render_nginx(work, listen_port, upstream_ports, swagger_path):
     (work / "site.conf").write_text(site)
     temp = work / "nginx-temp"
     temp.mkdir(exist_ok=True)
+    # Workers run as whoever runs the smoke: as root, nginx would otherwise drop
+    # them to "nobody", which cannot read a checkout under a private (0700)
+    # directory such as a fresh `mktemp -d` clone.
+    user = f"user {pwd.getpwuid(os.getuid()).pw_name};" if os.getuid() == 0 else ""
     main = f"""
+{user}
 worker_processes 1;
 pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;
