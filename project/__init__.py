@@ -21,6 +21,7 @@ from .extensions import mail as mail_extension  # `mail` alone would be the proj
 from .health import health
 from .logs import configure_logging
 from .middleware import MiddlewareChain, load_middleware
+from .pool import ping_idle_connections
 from .routing import register_converters
 
 __all__ = ["create_app"]
@@ -66,14 +67,14 @@ def register_database(app):
     """Derive Flask-SQLAlchemy's settings from DATABASE_URL.
 
     MySQL closes idle connections and loses them on restarts: recycle them
-    before its wait_timeout, ping before use, and keep the session in UTC.
+    before its wait_timeout, ping those that sat idle before use (see
+    project.pool), and keep the session in UTC.
     A SQLite file's folder is created so a fresh checkout just runs.
     """
     url = database_url(app.config)
     options = {}
     if url.get_backend_name() == "mysql":
         options = {
-            "pool_pre_ping": True,
             "pool_recycle": app.config["DATABASE_POOL_RECYCLE"],
             "connect_args": {"init_command": "SET time_zone = '+00:00'"},
         }
@@ -101,7 +102,8 @@ def register_extensions(app):
     configure_cache(app.config)
     cache.init_app(app)
     mail_extension.init_app(app)
-    _enforce_sqlite_foreign_keys(app)
+    _configure_sqlite_connections(app)
+    _ping_idle_mysql_connections(app)
 
 
 def configure_cache(config):
@@ -119,17 +121,28 @@ def configure_cache(config):
         config["CACHE_TYPE"] = "SimpleCache"
 
 
-def _enforce_sqlite_foreign_keys(app):
-    """SQLite ignores foreign keys unless asked, per connection; MySQL always checks."""
+def _ping_idle_mysql_connections(app):
+    """MySQL closes idle connections: ping those idle a while (see project.pool)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
+        return
+    with app.app_context():
+        engine = db.engine
+    ping_idle_connections(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
+
+
+def _configure_sqlite_connections(app):
+    """Run SQLITE_PRAGMAS on every new connection (foreign keys, WAL; see settings)."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
+    pragmas = [f"PRAGMA {name}={value}" for name, value in app.config["SQLITE_PRAGMAS"].items()]
     with app.app_context():
         engine = db.engine
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
+        for pragma in pragmas:
+            cursor.execute(pragma)
         cursor.close()
 
 

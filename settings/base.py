@@ -42,9 +42,18 @@ DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'development.sqlite3'}"
 # Seconds after which a pooled MySQL connection is replaced; below MySQL's
 # default wait_timeout so a worker never hands out a connection the server closed.
 DATABASE_POOL_RECYCLE = 280
+# A pooled MySQL connection idle this many seconds is pinged before use (one
+# round trip); busier ones are used as they are (see project/pool.py).
+DATABASE_PING_IDLE_SECONDS = 1.0
 DATABASE_ECHO = False
 # Seconds a SQLite writer waits for the database's single write lock.
 SQLITE_BUSY_TIMEOUT = 30.0
+# PRAGMAs run on every new SQLite connection. foreign_keys: SQLite ignores them
+# otherwise. WAL: readers go on while a writer writes, and a commit appends to
+# the log instead of rewriting pages; with synchronous=NORMAL it does so without
+# an fsync per commit (a power cut can lose the last commits, never corrupt the
+# file or keep half a transaction). Rails has defaulted to the same since 7.1.
+SQLITE_PRAGMAS = {"foreign_keys": "ON", "journal_mode": "WAL", "synchronous": "NORMAL"}
 
 API_PREFIX = "/api"
 

@@ -21,6 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = str(REPO_ROOT / "migrations")
 #: A MySQL URL nothing listens on: "the database is down".
 UNREACHABLE_DATABASE_URL = "mysql+pymysql://root:@127.0.0.1:1/nothing?charset=utf8mb4"
+#: The machine's MariaDB, for tests that need one whatever the suite runs on.
+MARIADB = "mysql+pymysql://root:@127.0.0.1:3306/test_prod?charset=utf8mb4"
 
 _NOT_COPIED = shutil.ignore_patterns(
     ".venv", ".git", "instance", ".env", "__pycache__", ".pytest_cache", ".ruff_cache"
@@ -102,3 +104,21 @@ def table_names(url):
 
 def unique_name(prefix):
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def mariadb_database(name):
+    """An empty MariaDB database of this test's own (not the suite's), dropped afterwards."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    url = sa.engine.make_url(base if base.startswith("mysql") else MARIADB)
+    url = url.set(database=f"{url.database}_{name}")
+    server = sa.create_engine(url.set(database=""), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+        connection.execute(sa.text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4"))
+    try:
+        yield url
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+        server.dispose()

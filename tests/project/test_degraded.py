@@ -11,10 +11,8 @@
 """
 
 import logging
-import os
 import secrets
 import time
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -26,12 +24,11 @@ from project import create_app
 from project.extensions import cache
 from project.extensions import db as _db
 
-from .support import UNREACHABLE_DATABASE_URL
+from .support import UNREACHABLE_DATABASE_URL, mariadb_database
 from .tcp_proxy import SilentServer, TcpProxy
 
 REDIS_DOWN = "redis://127.0.0.1:1/0"  # nothing listens there
 PASSWORD = "grey-heron-over-the-lake"
-MARIADB = "mysql+pymysql://root:@127.0.0.1:3306/test_prod?charset=utf8mb4"
 
 
 def assert_unavailable(response):
@@ -78,24 +75,6 @@ def test_with_the_database_down_readyz_is_503_and_healthz_200(no_database_app):
     client = no_database_app.test_client()
     assert_unavailable(client.get("/readyz"))
     assert client.get("/healthz").status_code == 200
-
-
-@contextmanager
-def mariadb_database(name):
-    """An empty MariaDB database of this test's own (not the suite's), dropped afterwards."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    url = sa.engine.make_url(base if base.startswith("mysql") else MARIADB)
-    url = url.set(database=f"{url.database}_{name}")
-    server = sa.create_engine(url.set(database=""), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-        connection.execute(sa.text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4"))
-    try:
-        yield url
-    finally:
-        with server.connect() as connection:
-            connection.execute(sa.text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-        server.dispose()
 
 
 @pytest.fixture
