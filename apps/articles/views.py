@@ -76,7 +76,6 @@ class ArticleList(ListCreateResource):
             comments=[],
         )
         db.session.add(article)
-        db.session.commit()
         return article
 
 
@@ -94,7 +93,6 @@ class ArticleDetail(RetrieveUpdateDestroyResource):
             article.tags = tags_named(data.pop("tags"))
         for key, value in data.items():
             setattr(article, key, value)
-        db.session.commit()
         return article
 
 
@@ -126,7 +124,6 @@ class CommentList(ListCreateResource):
     def perform_create(self, data):
         comment = Comment(body=data["body"], article_id=self.article_id, author=current_user())
         db.session.add(comment)
-        db.session.commit()
         return comment
 
 

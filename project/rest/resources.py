@@ -12,7 +12,12 @@
 A base class of declarations plus `get_*()` methods that return them, mixins
 that are not bound to HTTP verbs, and concrete classes that bind `get`,
 `post`, `put`, `patch`, `delete`. Side effects belong in `perform_create`,
-`perform_update` and `perform_destroy`.
+`perform_update` and `perform_destroy`: they change the session and do not
+commit. The mixin then flushes, builds the response inside the same
+transaction and commits once, so a write costs one connection checkout and
+one transaction, and the answer is what that transaction wrote (as Django's
+ATOMIC_REQUESTS, scoped to the write). A hook that commits by itself still
+works; its response is then read in a transaction of its own.
 
 Reads of lists go through a `ReadPlan` (rows, no ORM objects, constant
 queries); reads and writes of one object use the ORM, loaded with the same
@@ -207,11 +212,13 @@ class GenericResource(Resource):
         return response
 
     def written_response(self, obj, kwargs, status=200):
-        """The object as just committed, read back through the plan's fast path.
+        """The object as just written, read back through the plan's fast path.
 
-        Cheaper than eager-loading the object's relationships before the write,
-        and it shows what the database now holds. Falls back to dumping `obj`
-        when the schema has no plan or the object left the resource's query.
+        Called after the flush and before the commit: it reads on the
+        transaction's own connection, so it sees the write and costs no second
+        checkout. Cheaper than eager-loading the object's relationships before
+        the write. Falls back to dumping `obj` when the schema has no plan or
+        the object left the resource's query.
         """
         plan = self.get_plan()
         if plan.plannable:
@@ -247,12 +254,15 @@ class CreateMixin:
     def create(self):
         data = load(self.get_create_schema(), json_body())
         obj = self.perform_create(data)
-        return self.object_response(obj, 201)
+        db.session.flush()
+        response = self.object_response(obj, 201)
+        db.session.commit()
+        return response
 
     def perform_create(self, data):
+        """Add the new object to the session (no commit: `create` commits after answering)."""
         obj = self.model(**data)
         db.session.add(obj)
-        db.session.commit()
         return obj
 
 
@@ -283,15 +293,18 @@ class UpdateMixin:
         data = load(self.get_update_schema(), json_body(), partial=partial)
         try:
             obj = self.perform_update(obj, data)
+            db.session.flush()
         except StaleDataError:
             db.session.rollback()
             raise _lost_race() from None
-        return self.written_response(obj, kwargs)
+        response = self.written_response(obj, kwargs)
+        db.session.commit()
+        return response
 
     def perform_update(self, obj, data):
+        """Apply `data` to the object (no commit: `update` commits after answering)."""
         for key, value in data.items():
             setattr(obj, key, value)
-        db.session.commit()
         return obj
 
     def check_precondition(self, obj):
@@ -306,14 +319,15 @@ class DestroyMixin:
         self.check_precondition(obj)
         try:
             self.perform_destroy(obj)
+            db.session.commit()
         except StaleDataError:
             db.session.rollback()
             raise _lost_race() from None
         return json_response(None, 204)
 
     def perform_destroy(self, obj):
+        """Delete the object in the session (no commit: `destroy` commits)."""
         db.session.delete(obj)
-        db.session.commit()
 
     check_precondition = UpdateMixin.check_precondition
 

@@ -78,7 +78,6 @@ class UserDetail(RetrieveMixin, UpdateMixin, GenericResource):
             user.is_active = data["is_active"]
             if not user.is_active:
                 revoke_tokens(user, commit=False)
-        db.session.commit()
         return user
 
 
