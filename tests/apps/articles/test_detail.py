@@ -1,10 +1,12 @@
 """One article: read with ETag, create, update with If-Match, delete."""
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from apps.articles import views
 from apps.articles.models import Article, Tag
+from project.extensions import db
 
 
 def test_detail_has_the_article_and_an_etag(client, user, make_article):
@@ -128,6 +130,38 @@ def test_patch_changes_only_what_is_sent_and_bumps_the_version(client, user, mak
     assert (response.json["title"], response.json["tags"]) == ("New", ["a"])
     assert response.headers["ETag"] == '"v2"'
     assert response.json["updated_at"] > response.json["created_at"]
+
+
+def test_a_write_is_one_transaction_answered_before_its_commit(app, client, user, make_article):
+    article = make_article(user, "Old", tags=["a"])
+    client.get("/api/articles", headers=user.headers)  # the token's first use is recorded apart
+    path = f"/api/articles/{article.id}"
+    events = []
+    with app.app_context():
+        engine = db.engine
+    listeners = [
+        (engine, "checkout", lambda *args: events.append("checkout")),
+        (engine, "commit", lambda *args: events.append("commit")),
+        (
+            engine,
+            "before_cursor_execute",
+            lambda c, cur, statement, *rest: events.append(statement),
+        ),
+    ]
+    for target, name, listener in listeners:
+        sa.event.listen(target, name, listener)
+    try:
+        response = client.patch(path, json={"title": "New"}, headers=user.headers)
+    finally:
+        for target, name, listener in listeners:
+            sa.event.remove(target, name, listener)
+
+    assert response.status_code == 200
+    assert response.json["title"] == "New"
+    assert events.count("checkout") == 1 and events.count("commit") == 1
+    update = next(i for i, e in enumerate(events) if e.startswith("UPDATE articles_article"))
+    read_back = max(i for i, e in enumerate(events) if "FROM articles_article" in e)
+    assert update < read_back < events.index("commit")
 
 
 def test_put_replaces_and_needs_every_required_field(client, user, make_article):
