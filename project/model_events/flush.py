@@ -89,7 +89,12 @@ def _created(obj, state, policy):
 
 def _updated(obj, state, policy):
     changes = {}
+    # An attribute that was set holds its old value in `committed_state` until
+    # the flush ends; attributes not in it have no history to look at.
+    modified = state.committed_state
     for key in policy.columns:
+        if key not in modified:
+            continue
         history = state.attrs[key].history
         if not history.added and not history.deleted:
             continue
@@ -99,6 +104,8 @@ def _updated(obj, state, policy):
             continue
         changes[key] = [masked_value(key, old, policy), masked_value(key, new, policy)]
     for key in policy.collections:
+        if key not in modified:
+            continue
         history = state.attrs[key].history
         if not history.added and not history.deleted:
             continue
