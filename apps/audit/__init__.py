@@ -9,10 +9,11 @@
 
     with audit.acting_as(user): ...                             # jobs and commands
 
-Entries come from signals: the core's model signals (every flush, in its
-transaction) and the accounts events. `python manage.py audit verify` checks
-the chain and the signed checkpoints; see `chain.py` for how appenders are
-serialized, and `cli.py` for checkpoint, export and archive.
+Entries come from signals: the core's model signals (every flush; appended
+when its transaction commits, in that transaction) and the accounts events.
+`python manage.py audit verify` checks the chain and the signed checkpoints;
+see `chain.py` for how appenders are serialized, and `cli.py` for
+checkpoint, export and archive.
 
 Removing "apps.audit" from INSTALLED_APPS turns all of this off: `record` and
 `audited` then do nothing, so apps that use them keep working.
@@ -60,6 +61,8 @@ class AuditConfig(AppConfig):
         signals.connect()
         global _listening
         if not _listening:
+            sa.event.listen(db.session, "before_commit", writer.before_commit)
+            sa.event.listen(db.session, "after_soft_rollback", writer.after_soft_rollback)
             sa.event.listen(db.session, "after_transaction_end", writer.after_transaction_end)
             _listening = True
         register_check(checks.check_checkpoint_key)

@@ -20,17 +20,14 @@ Appending (`append`) runs inside the caller's transaction:
 
 The lock is held until the transaction ends, so appenders take turns and the
 chain can neither fork nor gap; a rolled-back transaction (or savepoint) takes
-its entries and its head update with it.
+its entries and its head update with it. The writer (`writer.before_commit`)
+appends a transaction's entries just before its COMMIT, so the head is held
+for three statements and the commit, not while the request goes on.
 
-What it costs: three statements per flush that changes audited rows, and
-audited write transactions serialize from their first audited write to their
-commit, COMMIT included, so on MariaDB they cannot share a log flush (group
-commit); on SQLite every writer serializes anyway. Measured on 2 shared cores
-(MariaDB 10.11 / SQLite 3.40): an article create through the API costs ~0.5-0.7
-ms more CPU in-process (SQLite 2.6 -> 3.1 ms, MariaDB 3.0 -> 3.7 ms); under
-gunicorn (2 workers, wrk -c4) audited creates ran at 0.86x on MariaDB and
-0.76x on SQLite, reads at 1.0x; bare one-row commits from 4 processes on
-MariaDB at ~0.45x, the lock held across each commit's fsync being the ceiling.
+What it costs: three statements per audited transaction, and audited write
+transactions serialize from their append to the end of their COMMIT, so on
+MariaDB they cannot share a log flush (group commit); on SQLite every writer
+serializes anyway. Measured figures are in the audit section of the README.
 """
 
 import hashlib

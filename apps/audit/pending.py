@@ -1,7 +1,7 @@
 """Actions announced by `@audited` that wait for the method's first audited write.
 
 While a decorated method runs, its action waits here (on `g`, so per
-request). The first flush that writes entries takes it and appends it in the
+request). The first flush that writes entries takes it and queues it in the
 same transaction, just before the flush's own entries: a publish that is
 rolled back leaves no "publish". Whether that transaction committed is later
 read back from the table itself, through a connection of its own, which sees
@@ -20,6 +20,7 @@ class PendingAction:
         #: `build() -> entry`, called when the entry is written (actor and target known then).
         self.build = build
         self.written = None  # (id, hash) once appended
+        self.queued = False  # its entry waits in the session for the commit
 
     def entry(self):
         return self.build()
@@ -61,13 +62,25 @@ def remove(action):
 
 
 def take():
-    """The actions not written yet; they are written by the caller now."""
+    """The actions neither written nor queued yet; the caller writes them now."""
     queue = _queue()
     if not queue:
         return []
-    return [action for action in queue if action.written is None]
+    return [action for action in queue if action.written is None and not action.queued]
+
+
+def mark_queued(actions):
+    for action in actions:
+        action.queued = True
+
+
+def mark_dropped(actions):
+    """Their entries were rolled back before being written: the next flush takes them again."""
+    for action in actions:
+        action.queued = False
 
 
 def mark_written(actions, rows):
     for action, row in zip(actions, rows, strict=False):
         action.written = (row["id"], row["hash"])
+        action.queued = False

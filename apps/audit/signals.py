@@ -1,8 +1,9 @@
 """The receivers that turn signals into entries; connected once by `AuditConfig.ready`.
 
-Model changes are collected per flush (`batch.info`) and appended once, in the
-flush's transaction, when `model_changes_flushed` arrives: one lock, one
-multi-row INSERT. Authentication events follow the rule of `recording.record`:
+Model changes are collected per flush (`batch.info`) and queued in the
+session when `model_changes_flushed` arrives; the transaction's commit appends
+everything queued at once (`writer.before_commit`): one lock, one multi-row
+INSERT per transaction. Authentication events follow the rule of `recording.record`:
 failures on their own (they must stay although the request fails), the rest
 with the session's changes when it has any, else on their own.
 """
@@ -13,7 +14,15 @@ from project.model_events import model_changes_flushed
 
 from . import pending
 from .context import Actor
-from .writer import enabled, holds_locks, new_entry, with_context, write_alone, write_with
+from .writer import (
+    enabled,
+    has_queued,
+    holds_locks,
+    new_entry,
+    with_context,
+    write_alone,
+    write_with,
+)
 
 _BATCH_KEY = "audit"
 _connected = False
@@ -46,13 +55,12 @@ def _model_receiver(action):
 
 
 def on_changes_flushed(session, *, batch, **_):
-    """Append the flush's entries (and any decorated action waiting for it) in its transaction."""
+    """Queue the flush's entries (and any decorated action waiting for it) in its transaction."""
     if not enabled():
         return
     entries = with_context(batch.info.pop(_BATCH_KEY, []))
     waiting = pending.take()
-    rows = write_with(session, [p.entry() for p in waiting] + entries)
-    pending.mark_written(waiting, rows)
+    write_with(session, [p.entry() for p in waiting] + entries, actions=waiting)
 
 
 def _user_target(user):
@@ -73,12 +81,13 @@ def record_event(action, *, outcome="success", actor=None, meta=None, extra=None
     session = db.session()
     if outcome != "success" or not _has_changes(session):
         return write_alone([entry])
-    return write_with(session, [entry])
+    write_with(session, [entry])
+    return None
 
 
 def _has_changes(session):
     return bool(session.new or session.dirty or session.deleted) or (
-        session.in_transaction() and holds_locks(session)
+        session.in_transaction() and (holds_locks(session) or has_queued(session))
     )
 
 

@@ -2,7 +2,13 @@
 
 - `write_with(session, entries)`: in the session's transaction, on its
   connection. Kept if and only if that transaction commits: the rule for
-  model changes, so a rolled-back change leaves no entry.
+  model changes, so a rolled-back change leaves no entry. The entries wait in
+  the session until its outermost transaction commits, and are appended then,
+  all at once, just before the COMMIT (`before_commit`). So the chain head is
+  locked only for the append and the commit, never while the request goes on
+  reading, rendering or flushing more: the shorter that window, the more
+  writers the chain lets through. Entries queued inside a savepoint that is
+  rolled back are dropped with it.
 - `write_alone(entries)`: in a transaction of its own, committed at once. For
   what must stay although the request fails (a failed login, a refused
   access). If the request's session holds write locks at that moment (it has
@@ -19,13 +25,15 @@ from project.extensions import db
 from project.model_events import has_flushed_writes
 from project.signals import request_meta
 
-from . import chain
+from . import chain, pending
 from .context import current_actor
 
 logger = logging.getLogger("apps.audit")
 
 _LOCKED = "audit.locked"
 _DEFERRED = "audit.deferred"
+_QUEUED = "audit.queued"
+_COMMITTING = "audit.committing"
 
 FIELDS = chain.CONTENT_FIELDS
 
@@ -80,17 +88,76 @@ def with_context(entries, actor=None, meta=None):
     return entries
 
 
-def write_with(session, entries):
-    """Append in `session`'s transaction (which then holds the chain head until it ends)."""
+def write_with(session, entries, actions=()):
+    """Append `entries` in `session`'s transaction, when its outermost transaction commits.
+
+    `actions`: the `pending.PendingAction`s whose entries open `entries`; they
+    are marked written once appended (or free again if a rollback drops them).
+    While the commit is under way (its own flushes run after `before_commit`),
+    entries are appended at once.
+    """
     if not entries:
-        return []
-    rows = chain.append(session.connection(), entries)
+        return
+    pending.mark_queued(actions)
+    if session.info.get(_COMMITTING):
+        _append(session, [(entries, actions)])
+        return
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_QUEUED, []).append((transaction, entries, actions))
+
+
+def _append(session, batches):
+    """One chain append for [(entries, actions), ...]; each batch's actions marked written."""
+    rows = chain.append(session.connection(), [e for entries, _ in batches for e in entries])
     session.info[_LOCKED] = True
-    return rows
+    start = 0
+    for entries, actions in batches:
+        pending.mark_written(actions, rows[start : start + len(entries)])
+        start += len(entries)
+
+
+def before_commit(session):
+    """Session listener: append what the transaction queued, just before its COMMIT."""
+    if session.in_nested_transaction():
+        return  # a savepoint's release: its entries wait for the outermost commit
+    if not session.info.get(_QUEUED) and not (session.new or session.dirty or session.deleted):
+        return
+    session.flush()  # the commit's own flush would come after this listener
+    queued = session.info.pop(_QUEUED, [])
+    session.info[_COMMITTING] = True
+    if queued:
+        _append(session, [(entries, actions) for _, entries, actions in queued])
+
+
+def after_soft_rollback(session, previous_transaction):
+    """Session listener: entries queued inside a rolled-back (sub)transaction go with it."""
+    queued = session.info.get(_QUEUED)
+    if not queued:
+        return
+    kept = []
+    for item in queued:
+        if _inside(item[0], previous_transaction):
+            pending.mark_dropped(item[2])
+        else:
+            kept.append(item)
+    session.info[_QUEUED] = kept
+
+
+def _inside(transaction, ancestor):
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def holds_locks(session):
     return bool(session.info.get(_LOCKED)) or has_flushed_writes(session)
+
+
+def has_queued(session):
+    """True while entries wait in `session` for its transaction to commit."""
+    return bool(session.info.get(_QUEUED))
 
 
 def write_alone(entries):
@@ -112,6 +179,8 @@ def after_transaction_end(session, transaction):
     if transaction.parent is not None:
         return
     session.info.pop(_LOCKED, None)
+    session.info.pop(_COMMITTING, None)
+    session.info.pop(_QUEUED, None)
     deferred = session.info.pop(_DEFERRED, None)
     if not deferred:
         return

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from apps.accounts.services import set_password
 from apps.articles.models import Article, Comment, Tag
 from apps.audit.models import AuditEntry
+from apps.audit.writer import has_queued
 from project.model_events import ChangeNotRecorded, UnrecordableStatement
 from project.signals import model_created
 
@@ -92,11 +93,26 @@ def test_several_flushes_in_one_transaction_each_give_their_entries(db):
 def test_a_rolled_back_transaction_leaves_no_entry(db):
     db.session.add(Tag(name="never"))
     db.session.flush()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 1
+    assert has_queued(db.session())  # its entry waits for the commit
     db.session.rollback()
 
     assert entries(db) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Tag)) == 0
+    db.session.add(Tag(name="later"))
+    db.session.commit()  # the next transaction does not carry the dropped entry
+    assert [c["name"][1] for _, _, _, c in summary(db)] == ["later"]
+
+
+def test_entries_are_appended_at_commit_so_the_chain_is_locked_only_then(db):
+    db.session.add(Tag(name="first"))
+    db.session.flush()
+    db.session.add(Tag(name="second"))
+    db.session.flush()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+    db.session.commit()
+
+    assert [c["name"][1] for _, _, _, c in summary(db)] == ["first", "second"]
+    assert [e["id"] for e in entries(db)] == [1, 2]
 
 
 def test_a_rolled_back_savepoint_takes_only_its_own_entries(db):
