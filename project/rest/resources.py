@@ -13,11 +13,12 @@ A base class of declarations plus `get_*()` methods that return them, mixins
 that are not bound to HTTP verbs, and concrete classes that bind `get`,
 `post`, `put`, `patch`, `delete`. Side effects belong in `perform_create`,
 `perform_update` and `perform_destroy`: they change the session and do not
-commit. The mixin then flushes, builds the response inside the same
-transaction and commits once, so a write costs one connection checkout and
-one transaction, and the answer is what that transaction wrote (as Django's
-ATOMIC_REQUESTS, scoped to the write). A hook that commits by itself still
-works; its response is then read in a transaction of its own.
+commit. The mixin then commits and answers (`commit_and_answer`): on MySQL
+it flushes, builds the response inside the same transaction and commits
+once, so a write costs one connection checkout and one transaction; on
+SQLite, whose write lock covers the whole database, it commits first. A hook
+that commits by itself still works; its response is then read in a
+transaction of its own.
 
 Reads of lists go through a `ReadPlan` (rows, no ORM objects, constant
 queries); reads and writes of one object use the ORM, loaded with the same
@@ -230,6 +231,24 @@ class GenericResource(Resource):
         return self.object_response(obj, status)
 
 
+def commit_and_answer(answer):
+    """Commit the write and build its response with `answer()`, in the cheaper order.
+
+    Where writers lock rows (MySQL, PostgreSQL), the answer is read first, on
+    the transaction's own connection: one checkout and one transaction per
+    write. SQLite locks the whole database from a transaction's first write to
+    its commit, and a writer that finds it locked sleeps before it tries
+    again, so there the write commits first and the answer is read after.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.commit()
+        return answer()
+    db.session.flush()
+    response = answer()
+    db.session.commit()
+    return response
+
+
 def _instance(schema):
     return schema() if isinstance(schema, type) else schema
 
@@ -254,10 +273,7 @@ class CreateMixin:
     def create(self):
         data = load(self.get_create_schema(), json_body())
         obj = self.perform_create(data)
-        db.session.flush()
-        response = self.object_response(obj, 201)
-        db.session.commit()
-        return response
+        return commit_and_answer(lambda: self.object_response(obj, 201))
 
     def perform_create(self, data):
         """Add the new object to the session (no commit: `create` commits after answering)."""
@@ -297,9 +313,7 @@ class UpdateMixin:
         except StaleDataError:
             db.session.rollback()
             raise _lost_race() from None
-        response = self.written_response(obj, kwargs)
-        db.session.commit()
-        return response
+        return commit_and_answer(lambda: self.written_response(obj, kwargs))
 
     def perform_update(self, obj, data):
         """Apply `data` to the object (no commit: `update` commits after answering)."""

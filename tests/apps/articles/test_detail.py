@@ -132,7 +132,7 @@ def test_patch_changes_only_what_is_sent_and_bumps_the_version(client, user, mak
     assert response.json["updated_at"] > response.json["created_at"]
 
 
-def test_a_write_is_one_transaction_answered_before_its_commit(app, client, user, make_article):
+def test_a_write_commits_once_and_answers_in_the_cheaper_order(app, client, user, make_article):
     article = make_article(user, "Old", tags=["a"])
     client.get("/api/articles", headers=user.headers)  # the token's first use is recorded apart
     path = f"/api/articles/{article.id}"
@@ -158,10 +158,16 @@ def test_a_write_is_one_transaction_answered_before_its_commit(app, client, user
 
     assert response.status_code == 200
     assert response.json["title"] == "New"
-    assert events.count("checkout") == 1 and events.count("commit") == 1
+    assert events.count("commit") == 1
     update = next(i for i, e in enumerate(events) if e.startswith("UPDATE articles_article"))
     read_back = max(i for i, e in enumerate(events) if "FROM articles_article" in e)
-    assert update < read_back < events.index("commit")
+    if engine.dialect.name == "sqlite":
+        # SQLite's write lock covers the database: released before the answer is read.
+        assert update < events.index("commit") < read_back
+    else:
+        # Row locks: the answer is read in the write's own transaction, one checkout.
+        assert events.count("checkout") == 1
+        assert update < read_back < events.index("commit")
 
 
 def test_put_replaces_and_needs_every_required_field(client, user, make_article):
