@@ -37,8 +37,9 @@ def record(action, target=None, outcome=SUCCESS, **extra):
     """Write the event `action` about `target` (a model instance, or `(Model, id)`).
 
     `extra` is stored as JSON with the entry. Returns the written row, or None
-    when the audit app is not installed (or the write waits for the request's
-    transaction to end, see `writer.write_alone`).
+    when the audit app is not installed or the entry waits for a transaction:
+    the session's, to be appended at its commit (`writer.write_with`), or the
+    request's, to end first (`writer.write_alone`).
     """
     if outcome not in (SUCCESS, FAILURE):
         raise ValueError(f"outcome must be {SUCCESS!r} or {FAILURE!r}, not {outcome!r}")

@@ -22,7 +22,7 @@ import logging
 from flask import current_app
 
 from project.extensions import db
-from project.model_events import has_flushed_writes
+from project.model_events import ChangeNotRecorded, has_flushed_writes
 from project.signals import request_meta
 
 from . import chain, pending
@@ -125,8 +125,14 @@ def before_commit(session):
     session.flush()  # the commit's own flush would come after this listener
     queued = session.info.pop(_QUEUED, [])
     session.info[_COMMITTING] = True
-    if queued:
+    if not queued:
+        return
+    try:
         _append(session, [(entries, actions) for _, entries, actions in queued])
+    except Exception as exc:
+        # The commit stops here, so the changes go with their entries (a 503).
+        logger.exception("Audit entries could not be appended; the transaction is not committed.")
+        raise ChangeNotRecorded() from exc
 
 
 def after_soft_rollback(session, previous_transaction):

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from apps.accounts.services import set_password
 from apps.articles.models import Article, Comment, Tag
+from apps.audit import chain
 from apps.audit.models import AuditEntry
 from apps.audit.writer import has_queued
 from project.model_events import ChangeNotRecorded, UnrecordableStatement
@@ -161,6 +162,25 @@ def test_the_api_answers_503_with_the_request_id_when_the_change_cannot_be_recor
     error = response.json["error"]
     assert error["code"] == "service_unavailable"
     assert error["request_id"] == response.headers["X-Request-ID"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 0
+    assert len(entries(db)) == before
+
+
+def test_an_append_that_fails_at_commit_keeps_the_change_out_too(
+    client, db, make_user, monkeypatch
+):
+    author = make_user()
+    before = len(entries(db))
+
+    def full_disk(connection, new_entries):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(chain, "append", full_disk)
+    response = client.post("/api/articles", json={"title": "Lost"}, headers=author.headers)
+
+    assert response.status_code == 503
+    assert response.json["error"]["request_id"] == response.headers["X-Request-ID"]
+    monkeypatch.undo()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 0
     assert len(entries(db)) == before
 
