@@ -3,12 +3,19 @@
 import re
 import secrets
 
+import sqlalchemy as sa
+
 from project.extensions import db
 
 from .models import Article, Tag
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 SLUG_LENGTH = 200
+
+# Both run on every article create, so they are built once: SQLAlchemy memoizes
+# a statement's cache key on the statement object.
+_SLUG_TAKEN = sa.select(Article.id).where(Article.slug == sa.bindparam("slug")).limit(1)
+_TAGS_NAMED = sa.select(Tag).where(Tag.name.in_(sa.bindparam("names", expanding=True)))
 
 
 def slugify(title):
@@ -24,7 +31,7 @@ def unique_slug(title):
     unique index then refuses one, which the client gets as a 409.
     """
     slug = slugify(title)
-    taken = db.session.execute(db.select(Article.id).where(Article.slug == slug)).first()
+    taken = db.session.execute(_SLUG_TAKEN, {"slug": slug}).first()
     return f"{slug}-{secrets.token_hex(4)}" if taken else slug
 
 
@@ -33,7 +40,7 @@ def tags_named(names):
     wanted = list(dict.fromkeys(name.strip() for name in names))
     if not wanted:
         return []
-    existing = db.session.scalars(db.select(Tag).where(Tag.name.in_(wanted))).all()
+    existing = db.session.scalars(_TAGS_NAMED, {"names": wanted}).all()
     by_name = {tag.name: tag for tag in existing}
     for name in wanted:
         if name not in by_name:
