@@ -215,11 +215,12 @@ class GenericResource(Resource):
     def written_response(self, obj, kwargs, status=200):
         """The object as just written, read back through the plan's fast path.
 
-        Called after the flush and before the commit: it reads on the
-        transaction's own connection, so it sees the write and costs no second
-        checkout. Cheaper than eager-loading the object's relationships before
-        the write. Falls back to dumping `obj` when the schema has no plan or
-        the object left the resource's query.
+        `commit_and_answer` calls it after the flush: before the commit on
+        MySQL (on the transaction's own connection, so it sees the write and
+        costs no second checkout), after it on SQLite. Cheaper than
+        eager-loading the object's relationships before the write. Falls back
+        to dumping `obj` when the schema has no plan or the object left the
+        resource's query.
         """
         plan = self.get_plan()
         if plan.plannable:
