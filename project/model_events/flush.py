@@ -87,28 +87,29 @@ def _created(obj, state, policy):
     return Change(type(obj), "create", object_id, repr_of(obj, object_id), changes, obj)
 
 
+def _changed_histories(state, keys):
+    """(key, history) of each attribute among `keys` that this flush changed.
+
+    An attribute that was set holds its old value in `committed_state` until
+    the flush ends; attributes not in it have no history to look at.
+    """
+    modified = state.committed_state
+    for key in keys:
+        if key in modified:
+            history = state.attrs[key].history
+            if history.added or history.deleted:
+                yield key, history
+
+
 def _updated(obj, state, policy):
     changes = {}
-    # An attribute that was set holds its old value in `committed_state` until
-    # the flush ends; attributes not in it have no history to look at.
-    modified = state.committed_state
-    for key in policy.columns:
-        if key not in modified:
-            continue
-        history = state.attrs[key].history
-        if not history.added and not history.deleted:
-            continue
+    for key, history in _changed_histories(state, policy.columns):
         old = history.deleted[0] if history.deleted else None
         new = history.added[0] if history.added else None
         if jsonable(old) == jsonable(new):
             continue
         changes[key] = [masked_value(key, old, policy), masked_value(key, new, policy)]
-    for key in policy.collections:
-        if key not in modified:
-            continue
-        history = state.attrs[key].history
-        if not history.added and not history.deleted:
-            continue
+    for key, history in _changed_histories(state, policy.collections):
         old = _masked_labels(key, [*history.unchanged, *history.deleted], policy)
         new = _masked_labels(key, [*history.unchanged, *history.added], policy)
         if old != new:
