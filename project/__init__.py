@@ -102,8 +102,7 @@ def register_extensions(app):
     configure_cache(app.config)
     cache.init_app(app)
     mail_extension.init_app(app)
-    _configure_sqlite_connections(app)
-    _ping_idle_mysql_connections(app)
+    _configure_connections(app)
 
 
 def configure_cache(config):
@@ -121,28 +120,28 @@ def configure_cache(config):
         config["CACHE_TYPE"] = "SimpleCache"
 
 
-def _ping_idle_mysql_connections(app):
-    """MySQL closes idle connections: ping those idle a while (see project.pool)."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
-        return
+def _configure_connections(app):
+    """Set up connections for their database.
+
+    SQLite: SQLITE_PRAGMAS on each new connection. MySQL, which closes idle
+    connections: a ping for those that sat idle a while (see project.pool).
+    """
     with app.app_context():
         engine = db.engine
-    ping_idle_connections(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
+    if engine.dialect.name == "sqlite":
+        _run_pragmas_on_connect(engine, app.config["SQLITE_PRAGMAS"])
+    elif engine.dialect.name == "mysql":
+        ping_idle_connections(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
 
 
-def _configure_sqlite_connections(app):
-    """Run SQLITE_PRAGMAS on every new connection (foreign keys, WAL; see settings)."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    pragmas = [f"PRAGMA {name}={value}" for name, value in app.config["SQLITE_PRAGMAS"].items()]
-    with app.app_context():
-        engine = db.engine
+def _run_pragmas_on_connect(engine, pragmas):
+    statements = [f"PRAGMA {name}={value}" for name, value in pragmas.items()]
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
-        for pragma in pragmas:
-            cursor.execute(pragma)
+        for statement in statements:
+            cursor.execute(statement)
         cursor.close()
 
 
