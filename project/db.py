@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    declared_attr,
+    make_transient_to_detached,
+    mapped_column,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,3 +91,36 @@ class TimestampMixin:
         server_default=sa.text("CURRENT_TIMESTAMP"),
         nullable=False,
     )
+
+
+def column_attributes(model):
+    """`([attribute key, ...], [table column, ...])` of every column attribute of `model`.
+
+    What a Core query selects to hand a row to `adopt`.
+    """
+    attrs = sa.inspect(model).column_attrs
+    return [attr.key for attr in attrs], [attr.columns[0] for attr in attrs]
+
+
+def adopt(session, model, values):
+    """The persistent `model` instance for a row read without the ORM, as if a query had loaded it.
+
+    `values` maps attribute keys to the row's values (every column attribute,
+    or the missing ones load on first access). Reading a row through Core and
+    adopting it skips the ORM's loading pipeline, which costs more than the
+    query on a short request; what comes out is an ordinary persistent object:
+    its changes flush, relationships lazy-load. An instance the session
+    already holds for that primary key wins, as with a query.
+    """
+    mapper = sa.inspect(model)
+    identity = mapper.identity_key_from_primary_key(
+        [values[mapper.get_property_by_column(column).key] for column in mapper.primary_key]
+    )
+    existing = session.identity_map.get(identity)
+    if existing is not None:
+        return existing
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj

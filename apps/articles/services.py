@@ -5,6 +5,7 @@ import secrets
 
 import sqlalchemy as sa
 
+from project.db import adopt, column_attributes
 from project.extensions import db
 
 from .models import Article, Tag
@@ -12,10 +13,16 @@ from .models import Article, Tag
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 SLUG_LENGTH = 200
 
-# Both run on every article create, so they are built once: SQLAlchemy memoizes
-# a statement's cache key on the statement object.
-_SLUG_TAKEN = sa.select(Article.id).where(Article.slug == sa.bindparam("slug")).limit(1)
-_TAGS_NAMED = sa.select(Tag).where(Tag.name.in_(sa.bindparam("names", expanding=True)))
+# Both run on every article create, so they are built once (SQLAlchemy memoizes
+# a statement's cache key on the statement object) and read plain columns on
+# the session's connection: the ORM's execution and loading layers would cost
+# more than the statements. Tags found are adopted into the session (`adopt`).
+_articles = Article.__table__
+_TAG_KEYS, _TAG_COLUMNS = column_attributes(Tag)
+_SLUG_TAKEN = sa.select(_articles.c.id).where(_articles.c.slug == sa.bindparam("slug")).limit(1)
+_TAGS_NAMED = sa.select(*_TAG_COLUMNS).where(
+    Tag.__table__.c.name.in_(sa.bindparam("names", expanding=True))
+)
 
 
 def slugify(title):
@@ -31,7 +38,7 @@ def unique_slug(title):
     unique index then refuses one, which the client gets as a 409.
     """
     slug = slugify(title)
-    taken = db.session.execute(_SLUG_TAKEN, {"slug": slug}).first()
+    taken = db.session.connection().execute(_SLUG_TAKEN, {"slug": slug}).first()
     return f"{slug}-{secrets.token_hex(4)}" if taken else slug
 
 
@@ -40,7 +47,8 @@ def tags_named(names):
     wanted = list(dict.fromkeys(name.strip() for name in names))
     if not wanted:
         return []
-    existing = db.session.scalars(_TAGS_NAMED, {"names": wanted}).all()
+    rows = db.session.connection().execute(_TAGS_NAMED, {"names": wanted})
+    existing = [adopt(db.session, Tag, dict(zip(_TAG_KEYS, row, strict=True))) for row in rows]
     by_name = {tag.name: tag for tag in existing}
     for name in wanted:
         if name not in by_name:

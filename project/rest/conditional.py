@@ -22,6 +22,27 @@ def version_of(obj):
     return getattr(obj, mapper.get_property_by_column(column).key)
 
 
+def bump_version(obj):
+    """Give a write that changed only relationships (an article's tags) a new version too.
+
+    SQLAlchemy moves the version only when it UPDATEs the row, and a change of
+    a many-to-many collection alone does not: the ETag would stay the same
+    for a changed resource and If-Match would not guard that change. Setting
+    the next version makes the flush UPDATE the row (checking the version read,
+    as ever, and moving `onupdate` columns such as `updated_at`).
+    """
+    state = sa.inspect(obj)
+    mapper = state.mapper
+    column = mapper.version_id_col
+    if column is None or mapper.version_id_generator is False or state.key is None:
+        return
+    changed = state.committed_state.keys()
+    if not changed or any(key in mapper.column_attrs for key in changed):
+        return
+    key = mapper.get_property_by_column(column).key
+    setattr(obj, key, mapper.version_id_generator(getattr(obj, key)))
+
+
 def etag_for(obj, body=None):
     """The entity tag of `obj` (without quotes)."""
     version = version_of(obj)

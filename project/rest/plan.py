@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from marshmallow import fields
 from sqlalchemy.orm import joinedload, selectinload
 
+from project.db import adopt, column_attributes
 from project.extensions import db
 
 from .dump import _value_expression, dumper_for, has_dump_hooks
@@ -108,6 +109,7 @@ class _ToMany:
 
     def __init__(self, prop, column_names, dump_child=None):
         columns = [prop.mapper.columns[name] for name in column_names]
+        self.key = prop.key
         self.dump_child = dump_child
         (_, link_column) = prop.synchronize_pairs[0]
         query = sa.select(link_column, *columns)
@@ -146,14 +148,20 @@ class ReadPlan:
         self.schema = schema
         self.mapper = sa.inspect(model)
         self.columns = []
+        #: Per column: the attribute key it reads from the model's own row, or
+        #: the attribute keys it depends on (a joined row, a count).
+        self.sources = []
         self.joins = []
         self.to_many = []
         self.templates = StatementTemplates()
+        #: Every column attribute: what a read of one object selects after the plan's columns.
+        self._column_keys, self._all_columns = column_attributes(model)
         self.loader_options = _loader_options(model, schema)
         try:
             if has_dump_hooks(schema):
                 raise Unplannable(f"{type(schema).__name__} has pre_dump/post_dump hooks")
-            self._pk_index = self._add_column(self.mapper.primary_key[0])
+            pk = self.mapper.primary_key[0]
+            self._pk_index = self._add_column(pk, self.mapper.get_property_by_column(pk).key)
             self.dump_row = self._compile(schema)
             self.reason = None
         except Unplannable as exc:
@@ -164,8 +172,9 @@ class ReadPlan:
     def plannable(self):
         return self.dump_row is not None
 
-    def _add_column(self, column):
+    def _add_column(self, column, source):
         self.columns.append(column)
+        self.sources.append(source)
         return len(self.columns) - 1
 
     def _compile(self, schema):
@@ -188,9 +197,10 @@ class ReadPlan:
             raise Unplannable(f"field {attr!r} is computed in Python")
         if isinstance(field, RelatedCount):
             prop = self._relationship(field.relationship)
-            return f"r[{self._add_column(_count_subquery(self.model, prop).label(attr))}]"
+            count = _count_subquery(self.model, prop).label(attr)
+            return f"r[{self._add_column(count, frozenset([prop.key]))}]"
         if attr in self.mapper.column_attrs:
-            index = self._add_column(_column_of(self.mapper, attr))
+            index = self._add_column(_column_of(self.mapper, attr), attr)
             return _value(field, field_name, f"r[{index}]", namespace)
         if attr in self.mapper.relationships:
             prop = self.mapper.relationships[attr]
@@ -213,10 +223,15 @@ class ReadPlan:
             *[target.c[remote.key] == local for local, remote in prop.local_remote_pairs]
         )
         self.joins.append((target, onclause))
-        presence = self._add_column(target.c[prop.mapper.primary_key[0].key])
+        # The joined row is stale once the relationship or its foreign key changes.
+        foreign_keys = [local for local, _ in prop.local_remote_pairs]
+        depends = frozenset(
+            [prop.key, *(self.mapper.get_property_by_column(c).key for c in foreign_keys)]
+        )
+        presence = self._add_column(target.c[prop.mapper.primary_key[0].key], depends)
 
         def source(column):
-            return f"r[{self._add_column(target.c[column.key])}]"
+            return f"r[{self._add_column(target.c[column.key], depends)}]"
 
         items = _nested_items(field.schema, prop.mapper, attr, namespace, source)
         return f"(None if r[{presence}] is None else {{{items}}})"
@@ -265,16 +280,35 @@ class ReadPlan:
         column values: object permissions and ETags read it like the real
         object, without the ORM loading it into the session.
         """
-        names = [attr.key for attr in self.mapper.column_attrs]
-        columns = [_column_of(self.mapper, name) for name in names]
+        found = self._one_row(query)
+        if found is None:
+            return None, None
+        row, values = found
+        return self.dump_rows([row])[0], self.model(**values)
+
+    def read_for_write(self, query):
+        """The object `query` names, in the session and ready to change, as a `Prior`; or None.
+
+        One read serves both the write and its answer: the plan's row (with
+        every column of the model) and its to-many reads, the object adopted
+        from that row instead of loaded again by the ORM.
+        """
+        found = self._one_row(query)
+        if found is None:
+            return None
+        row, values = found
+        many = [child.load([row[self._pk_index]]) for child in self.to_many]
+        return Prior(self, row, many, adopt(db.session, self.model, values))
+
+    def _one_row(self, query):
+        """(row, {attribute: value} of every column attribute) of the first row, or None."""
         row = self.templates.execute(
-            "one", query.limit(1), lambda entity: self.select(entity, columns)
+            "one", query.limit(1), lambda entity: self.select(entity, self._all_columns)
         ).first()
         if row is None:
-            return None, None
-        offset = len(self.columns)
-        snapshot = self.model(**dict(zip(names, row[offset:], strict=True)))
-        return self.dump_rows([row])[0], snapshot
+            return None
+        values = row[len(self.columns) :]
+        return row, dict(zip(self._column_keys, values, strict=True))
 
     def dump_rows(self, rows):
         if not rows:
@@ -307,6 +341,54 @@ class ReadPlan:
         """The fallback for schemas a plan cannot express: ORM objects, compiled dump."""
         dump = dumper_for(self.schema)
         return [dump(obj) for obj in self.load_objects(query)]
+
+
+class Prior:
+    """An object as a plan read it just before a write: the write's answer without a second read.
+
+    After the change (`note_changes`, before the flush forgets it), the answer
+    is the plan's row again with the object's own columns taken from the
+    object as written (so `updated_at` and the version are the new ones);
+    joined rows and counts are reused while the write left their
+    relationship and foreign key alone, and the to-many read of a changed
+    relationship runs again. When it cannot tell (another object changed too,
+    or a joined row or count may be stale), `body_after` answers None and the
+    caller reads the object back.
+    """
+
+    def __init__(self, plan, row, many, obj):
+        self.plan = plan
+        self.row = row
+        self.many = many
+        self.obj = obj
+        self.changed = None
+
+    def note_changes(self, session):
+        """Record which attributes of the object the write changed; call it before the flush."""
+        obj = self.obj
+        others = itertools.chain(session.new, session.deleted, session.dirty)
+        if any(other is not obj for other in others):
+            self.changed = None
+        else:
+            self.changed = frozenset(sa.inspect(obj).committed_state)
+
+    def body_after(self):
+        """The object dumped as written, or None when only a second read can tell."""
+        if self.changed is None:
+            return None
+        plan, obj, changed = self.plan, self.obj, self.changed
+        values = list(self.row[: len(plan.columns)])
+        for index, source in enumerate(plan.sources):
+            if isinstance(source, str):
+                values[index] = getattr(obj, source)
+            elif not changed.isdisjoint(source):
+                return None
+        pk = values[plan._pk_index]
+        many = [
+            child.load([pk]) if child.key in changed else loaded
+            for child, loaded in zip(plan.to_many, self.many, strict=True)
+        ]
+        return plan.dump_row(values, many)
 
 
 def _nested_items(schema, mapper, attr, namespace, source):

@@ -132,10 +132,8 @@ def test_patch_changes_only_what_is_sent_and_bumps_the_version(client, user, mak
     assert response.json["updated_at"] > response.json["created_at"]
 
 
-def test_a_write_commits_once_and_answers_in_the_cheaper_order(app, client, user, make_article):
-    article = make_article(user, "Old", tags=["a"])
-    client.get("/api/articles", headers=user.headers)  # the token's first use is recorded apart
-    path = f"/api/articles/{article.id}"
+def _statements_of(app, send):
+    """(response, [event]) of `send()`: checkouts, commits and every SQL statement, in order."""
     events = []
     with app.app_context():
         engine = db.engine
@@ -151,23 +149,76 @@ def test_a_write_commits_once_and_answers_in_the_cheaper_order(app, client, user
     for target, name, listener in listeners:
         sa.event.listen(target, name, listener)
     try:
-        response = client.patch(path, json={"title": "New"}, headers=user.headers)
+        response = send()
     finally:
         for target, name, listener in listeners:
             sa.event.remove(target, name, listener)
+    return response, events
+
+
+def test_a_patch_is_answered_from_the_read_before_it(app, client, user, make_article):
+    article = make_article(user, "Old", tags=["a"])
+    path = f"/api/articles/{article.id}"
+    client.get("/api/articles", headers=user.headers)  # the token's first use is recorded apart
+    response, events = _statements_of(
+        app, lambda: client.patch(path, json={"title": "New"}, headers=user.headers)
+    )
 
     assert response.status_code == 200
-    assert response.json["title"] == "New"
+    assert (response.json["title"], response.json["tags"]) == ("New", ["a"])
+    assert (response.json["author"], response.json["comment_count"]) == (
+        {"id": user.id, "username": user.username},
+        0,
+    )
+    assert response.headers["ETag"] == '"v2"'
+    assert events.count("commit") == 1 and events.count("checkout") == 1
+    update = next(i for i, e in enumerate(events) if e.startswith("UPDATE articles_article"))
+    # One read of the article before the write (its row, then its tags), none after it.
+    assert sum("FROM articles_article" in e for e in events[:update]) == 2
+    assert not any("FROM articles_article" in e for e in events[update:])
+    assert client.get(path, headers=user.headers).json == response.json
+
+
+def test_a_patch_of_tags_reads_only_the_tags_again(app, client, user, make_article):
+    article = make_article(user, "Old", tags=["a", "b"])
+    make_article(user, "Other", tags=["c"])
+    path = f"/api/articles/{article.id}"
+    client.get("/api/articles", headers=user.headers)
+    response, events = _statements_of(
+        app, lambda: client.patch(path, json={"tags": ["c", "a"]}, headers=user.headers)
+    )
+
+    assert response.status_code == 200
+    assert response.json["tags"] == ["a", "c"]
     assert events.count("commit") == 1
     update = next(i for i, e in enumerate(events) if e.startswith("UPDATE articles_article"))
-    read_back = max(i for i, e in enumerate(events) if "FROM articles_article" in e)
-    if engine.dialect.name == "sqlite":
+    reads_after = [
+        update + i
+        for i, e in enumerate(events[update:])
+        if e.startswith("SELECT") and "FROM articles_article" in e
+    ]
+    assert len(reads_after) == 1 and "articles_article_tags" in events[reads_after[0]]
+    if db.engine.dialect.name == "sqlite":
         # SQLite's write lock covers the database: released before the answer is read.
-        assert update < events.index("commit") < read_back
+        assert events.index("commit") < reads_after[0]
     else:
         # Row locks: the answer is read in the write's own transaction, one checkout.
         assert events.count("checkout") == 1
-        assert update < read_back < events.index("commit")
+        assert reads_after[0] < events.index("commit")
+    assert response.headers["ETag"] == '"v2"'  # a change of tags alone is a new version
+    assert client.get(path, headers=user.headers).json == response.json
+
+
+def test_a_patch_that_creates_a_tag_is_read_back_whole(client, user, make_article):
+    article = make_article(user, "Old", tags=["a"])
+    response = client.patch(
+        f"/api/articles/{article.id}", json={"title": "New", "tags": ["new"]}, headers=user.headers
+    )
+
+    assert response.status_code == 200
+    assert (response.json["title"], response.json["tags"]) == ("New", ["new"])
+    assert response.headers["ETag"] == '"v2"'
+    assert client.get(f"/api/articles/{article.id}", headers=user.headers).json == response.json
 
 
 def test_put_replaces_and_needs_every_required_field(client, user, make_article):
