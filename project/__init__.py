@@ -21,7 +21,7 @@ from .extensions import mail as mail_extension  # `mail` alone would be the proj
 from .health import health
 from .logs import configure_logging
 from .middleware import MiddlewareChain, load_middleware
-from .pool import ping_idle_connections
+from .pool import ping_idle_connections, roll_back_only_open_transactions
 from .routing import register_converters
 
 __all__ = ["create_app"]
@@ -72,16 +72,17 @@ def register_database(app):
     A SQLite file's folder is created so a fresh checkout just runs.
     """
     url = database_url(app.config)
-    options = {}
+    # Connections are reset on return by project.pool, only when they need it.
+    options = {"pool_reset_on_return": None}
     if url.get_backend_name() == "mysql":
-        options = {
+        options |= {
             "pool_recycle": app.config["DATABASE_POOL_RECYCLE"],
             "connect_args": {"init_command": "SET time_zone = '+00:00'"},
         }
     elif url.get_backend_name() == "sqlite":
         # Writers wait for SQLite's one write lock up to this long (the driver's
         # default, 5 s, fails busy moments with "database is locked").
-        options = {"connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]}}
+        options |= {"connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]}}
         if url.database not in (None, "", ":memory:"):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
@@ -123,11 +124,14 @@ def configure_cache(config):
 def _configure_connections(app):
     """Set up connections for their database.
 
-    SQLite: SQLITE_PRAGMAS on each new connection. MySQL, which closes idle
+    Every database: a connection returned to the pool is rolled back only
+    when its transaction may still be open (see project.pool). SQLite:
+    SQLITE_PRAGMAS on each new connection. MySQL, which closes idle
     connections: a ping for those that sat idle a while (see project.pool).
     """
     with app.app_context():
         engine = db.engine
+    roll_back_only_open_transactions(engine)
     if engine.dialect.name == "sqlite":
         _run_pragmas_on_connect(engine, app.config["SQLITE_PRAGMAS"])
     elif engine.dialect.name == "mysql":

@@ -1,4 +1,5 @@
-"""MySQL connections: pinged after sitting idle, used as they are when busy.
+"""MySQL connections: pinged after sitting idle, used as they are when busy,
+rolled back on their return to the pool only when a transaction may be open.
 
 On the machine's MariaDB whatever database the suite runs on, because the
 behaviour is MySQL's (SQLite has no server to lose).
@@ -82,3 +83,42 @@ def test_a_busy_connection_the_server_dropped_fails_once_then_the_pool_reconnect
     with pytest.raises(sa.exc.OperationalError):
         connection_id(mysql_engine)  # used within IDLE seconds: not pinged
     assert connection_id(mysql_engine) not in (first, None)
+
+
+def rollbacks_on(engine):
+    """ROLLBACKs the server counted on the connection the pool hands out next.
+
+    Reading the counter opens a transaction, which closing the connection
+    rolls back: that one is counted by the next reading.
+    """
+    with engine.connect() as connection:
+        status = connection.execute(sa.text("SHOW SESSION STATUS LIKE 'Com_rollback'"))
+        return int(status.one()[1])
+
+
+def test_a_committed_transaction_goes_back_to_the_pool_without_a_rollback(mysql_engine):
+    with mysql_engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE t (x INT)"))
+    before = rollbacks_on(mysql_engine)
+    with mysql_engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO t VALUES (1)"))
+    assert rollbacks_on(mysql_engine) - before == 1  # the reading's own, nothing more
+
+
+def test_a_read_in_a_session_is_rolled_back_once(mysql_engine):
+    before = rollbacks_on(mysql_engine)
+    with sa.orm.Session(mysql_engine) as session:
+        assert session.execute(sa.text("SELECT 1")).scalar() == 1
+    assert rollbacks_on(mysql_engine) - before == 2  # the reading's and the session's
+
+
+def test_a_connection_returned_inside_a_transaction_is_rolled_back(mysql_engine):
+    with mysql_engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE t (x INT)"))
+    raw = mysql_engine.raw_connection()  # written past SQLAlchemy: only the driver knows
+    cursor = raw.cursor()
+    cursor.execute("INSERT INTO t VALUES (1)")
+    cursor.close()
+    raw.close()  # back to the pool, uncommitted
+    with mysql_engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT COUNT(*) FROM t")).scalar() == 0
