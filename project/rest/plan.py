@@ -154,8 +154,6 @@ class ReadPlan:
         self.joins = []
         self.to_many = []
         self.templates = StatementTemplates()
-        #: Every column attribute: what a read of one object selects after the plan's columns.
-        self._column_keys, self._all_columns = column_attributes(model)
         self.loader_options = _loader_options(model, schema)
         try:
             if has_dump_hooks(schema):
@@ -167,15 +165,38 @@ class ReadPlan:
         except Unplannable as exc:
             self.dump_row = None
             self.reason = str(exc)
+        self._plan_one_object()
+
+    def _plan_one_object(self):
+        """What a read of one object adds: the model's columns the plan does not select yet.
+
+        The object (a snapshot, or adopted for a write) needs every column
+        attribute; most are the plan's own columns already, so only the others
+        are selected after them, and each attribute's value is found by index.
+        """
+        keys, columns = column_attributes(self.model)
+        self._extra_columns = [c for c in columns if self._index_of(c) is None]
+        combined = [*self.columns, *self._extra_columns]
+        self._value_indexes = [
+            (key, next(i for i, selected in enumerate(combined) if selected is column))
+            for key, column in zip(keys, columns, strict=True)
+        ]
 
     @property
     def plannable(self):
         return self.dump_row is not None
 
     def _add_column(self, column, source):
+        """The column's index in the row, selecting it unless it is selected already."""
+        index = self._index_of(column)
+        if index is not None:
+            return index
         self.columns.append(column)
         self.sources.append(source)
         return len(self.columns) - 1
+
+    def _index_of(self, column):
+        return next((i for i, selected in enumerate(self.columns) if selected is column), None)
 
     def _compile(self, schema):
         namespace = {}
@@ -303,12 +324,11 @@ class ReadPlan:
     def _one_row(self, query):
         """(row, {attribute: value} of every column attribute) of the first row, or None."""
         row = self.templates.execute(
-            "one", query.limit(1), lambda entity: self.select(entity, self._all_columns)
+            "one", query.limit(1), lambda entity: self.select(entity, self._extra_columns)
         ).first()
         if row is None:
             return None
-        values = row[len(self.columns) :]
-        return row, dict(zip(self._column_keys, values, strict=True))
+        return row, {key: row[i] for key, i in self._value_indexes}
 
     def dump_rows(self, rows):
         if not rows:
