@@ -13,10 +13,12 @@ Appending (`append`) runs inside the caller's transaction:
 1. lock and read the chain head (`AuditChainHead`, one row) in one statement:
    `SELECT ... FOR UPDATE` on MySQL/MariaDB; on SQLite `UPDATE ... RETURNING`,
    a write, which takes the database's write lock (SQLite has no row locks,
-   and a plain read would not block the next appender);
+   and a plain read would not block the next appender), or a plain SELECT
+   when the transaction has written already and so holds that lock;
 2. number the entries head+1, head+2, ..., link and hash them, timestamps
    never earlier than the head's;
-3. one multi-row INSERT, one UPDATE of the head.
+3. one multi-row INSERT, and one UPDATE of the head (on SQLite a trigger on
+   the entries moves the head, see models.py).
 
 The lock is held until the transaction ends, so appenders take turns and the
 chain can neither fork nor gap; a rolled-back transaction (or savepoint) takes
@@ -24,20 +26,21 @@ its entries and its head update with it. The writer (`writer.before_commit`)
 appends a transaction's entries just before its COMMIT, so the head is held
 for three statements and the commit, not while the request goes on.
 
-What it costs: three statements per audited transaction, and audited write
+What it costs: three statements per audited transaction (two on SQLite), and audited write
 transactions serialize from their append to the end of their COMMIT, so on
 MariaDB they cannot share a log flush (group commit); on SQLite every writer
 serializes anyway. Measured figures are in the audit section of the README.
 """
 
 import hashlib
+import weakref
 from datetime import UTC, datetime
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 
-from .models import GENESIS, AuditChainHead, AuditEntry
+from .models import GENESIS, HEAD_FOLLOWS_ENTRIES, AuditChainHead, AuditEntry
 
 entries = AuditEntry.__table__
 head = AuditChainHead.__table__
@@ -102,7 +105,8 @@ def append(connection, new_entries):
         row["hash"] = prev_hash = content_hash(row)
         rows.append(row)
     connection.execute(_INSERT, rows)
-    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash, "new_time": now})
+    if not _head_follows_entries(connection):
+        connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash, "new_time": now})
     return rows
 
 
@@ -122,7 +126,8 @@ def _lock_head(connection):
 
 # Built once: appending is on every audited write's path.
 _HEAD_COLUMNS = (head.c.seq, head.c.hash, head.c.timestamp)
-_LOCK = sa.select(*_HEAD_COLUMNS).where(head.c.id == 1).with_for_update()
+_READ = sa.select(*_HEAD_COLUMNS).where(head.c.id == 1)
+_LOCK = _READ.with_for_update()
 # A write takes SQLite's database lock (a read would not block the next appender).
 _TOUCH = head.update().where(head.c.id == 1).values(seq=head.c.seq).returning(*_HEAD_COLUMNS)
 _INSERT = entries.insert()
@@ -139,8 +144,33 @@ _MOVE_HEAD = (
 
 def _read_head(connection):
     """The head row, locked for this transaction, in one statement."""
-    statement = _TOUCH if connection.dialect.name == "sqlite" else _LOCK
+    if connection.dialect.name != "sqlite":
+        statement = _LOCK
+    elif connection.connection.dbapi_connection.in_transaction:
+        # sqlite3 opens a transaction at a transaction's first write, which took
+        # the database's write lock: nobody else can move the head meanwhile.
+        statement = _READ
+    else:
+        statement = _TOUCH
     return connection.execute(statement).first()
+
+
+_trigger_seen = weakref.WeakKeyDictionary()
+
+
+def _head_follows_entries(connection):
+    """True on a SQLite database whose trigger moves the head (looked up once per engine)."""
+    if connection.dialect.name != "sqlite":
+        return False
+    engine = connection.engine
+    seen = _trigger_seen.get(engine)
+    if seen is None:
+        found = connection.execute(
+            sa.text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+            {"name": HEAD_FOLLOWS_ENTRIES},
+        ).first()
+        seen = _trigger_seen[engine] = found is not None
+    return seen
 
 
 def ensure_head(connection):

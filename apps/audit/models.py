@@ -97,3 +97,21 @@ sa.event.listen(
         "VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', NULL)"
     ),
 )
+
+
+#: SQLite: the head follows each inserted entry by trigger. On SQLite a writer
+#: holds the whole database from its first write to its COMMIT, so every
+#: statement of the append inside that window is time the other writers wait;
+#: the trigger saves the head's UPDATE. MySQL keeps the UPDATE: creating a
+#: trigger there may need privileges (SUPER with binary logging) that an
+#: application's user does not have. (The migration creates it the same way.)
+HEAD_FOLLOWS_ENTRIES = "audit_audit_entry_moves_head"
+sa.event.listen(
+    AuditEntry.__table__,
+    "after_create",
+    sa.DDL(
+        "CREATE TRIGGER audit_audit_entry_moves_head AFTER INSERT ON audit_audit_entry "
+        "BEGIN UPDATE audit_audit_chain_head SET seq = NEW.id, hash = NEW.hash, "
+        "timestamp = NEW.timestamp WHERE id = 1; END"
+    ).execute_if(dialect="sqlite"),
+)

@@ -14,3 +14,31 @@ def test_db_upgrade_seeds_the_chain_head(tmp_path):
         rows = db.session.execute(sa.text("SELECT id, seq, hash FROM audit_audit_chain_head")).all()
         db.engine.dispose()
     assert rows == [(1, 0, "0" * 64)]
+
+
+def test_on_a_migrated_sqlite_database_the_head_follows_each_appended_entry(tmp_path):
+    from apps.audit import chain
+
+    app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
+    entry = dict.fromkeys(chain.CONTENT_FIELDS)
+    entry |= {"action": "custom", "outcome": "success", "changes": "{}", "extra": "{}"}
+    statements = []
+
+    def record(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    with app.app_context():
+        flask_migrate.upgrade()
+        with db.engine.begin() as connection:
+            chain.append(connection, [dict(entry)])
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        with db.engine.begin() as connection:
+            written = chain.append(connection, [dict(entry), dict(entry)])
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+        with db.engine.connect() as connection:
+            head = chain.read_head(connection)
+            last = connection.execute(sa.text("SELECT MAX(id) FROM audit_audit_entry")).scalar()
+        db.engine.dispose()
+    assert head == (3, written[-1]["hash"]) and last == 3
+    # The lock (a touch of the head) and the INSERT: the trigger moved the head.
+    assert len(statements) == 2 and statements[1].startswith("INSERT INTO audit_audit_entry")
