@@ -20,9 +20,11 @@ SQLite, whose write lock covers the whole database, it commits first. A hook
 that commits by itself still works; its response is then read in a
 transaction of its own.
 
-Reads of lists go through a `ReadPlan` (rows, no ORM objects, constant
-queries); reads and writes of one object use the ORM, loaded with the same
-plan's eager loading so that object permissions see a real object.
+Reads go through a `ReadPlan` (rows, no ORM objects, constant queries). An
+update reads its object through the same plan, adopts the row into the
+session as an ordinary ORM object (object permissions and the flush see a
+real object) and answers from that read (`plan.Prior`); other writes load
+their object with `get_object`.
 """
 
 import sqlalchemy as sa
