@@ -7,6 +7,7 @@ A step is a method `step_<n>_<name>` returning a one-line detail, raising
 
 import email
 import email.policy
+import http.client as http_client
 import json
 import os
 import re
@@ -422,9 +423,12 @@ class Smoke:
             if i == 30:
                 os.kill(victim, signal.SIGKILL)
                 done.set()
-            return http(
-                "GET", f"{self.base}/api/articles?size=5", headers=self.state["auth"]
-            ).status
+            try:
+                return http(
+                    "GET", f"{self.base}/api/articles?size=5", headers=self.state["auth"]
+                ).status
+            except http_client.IncompleteRead:
+                return "cut"
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = Counter(pool.map(get, range(120)))
@@ -432,9 +436,20 @@ class Smoke:
         respawned = wait_for(
             lambda: len(children(master)) == 2 and victim not in children(master), timeout=15
         )
-        check(statuses == {200: 120}, f"statuses {dict(statuses)} with worker {victim} killed")
+        # nginx retries a request the dead worker had not started to answer. One
+        # it had started cannot be: gunicorn writes the headers and the body in
+        # two calls, and nginx passes the headers on as they come, so a kill
+        # between the two cuts that one response. At most one, and never a 5xx.
+        cut = statuses.pop("cut", 0)
+        check(
+            statuses == {200: 120 - cut} and cut <= 1,
+            f"statuses {dict(statuses)}, {cut} cut, with worker {victim} killed",
+        )
         check(respawned, "gunicorn did not replace the killed worker")
-        return f"SIGKILL worker {victim}: 120/120 GETs 200 (nginx retried), worker replaced"
+        return (
+            f"SIGKILL worker {victim}: {120 - cut}/120 GETs 200 (nginx retried), "
+            f"{cut} cut mid-response, worker replaced"
+        )
 
     step_11_worker_killed_mid_load.needs = ("auth",)
 
