@@ -174,13 +174,14 @@ class ReadPlan:
         attribute; most are the plan's own columns already, so only the others
         are selected after them, and each attribute's value is found by index.
         """
-        keys, columns = column_attributes(self.model)
-        self._extra_columns = [c for c in columns if self._index_of(c) is None]
-        combined = [*self.columns, *self._extra_columns]
-        self._value_indexes = [
-            (key, next(i for i, selected in enumerate(combined) if selected is column))
-            for key, column in zip(keys, columns, strict=True)
-        ]
+        self._extra_columns = []
+        self._value_indexes = []
+        for key, column in zip(*column_attributes(self.model), strict=True):
+            index = self._index_of(column)
+            if index is None:
+                index = len(self.columns) + len(self._extra_columns)
+                self._extra_columns.append(column)
+            self._value_indexes.append((key, index))
 
     @property
     def plannable(self):
@@ -318,7 +319,7 @@ class ReadPlan:
         if found is None:
             return None
         row, values = found
-        many = [child.load([row[self._pk_index]]) for child in self.to_many]
+        many = self._load_many([row[self._pk_index]])
         return Prior(self, row, many, adopt(db.session, self.model, values))
 
     def _one_row(self, query):
@@ -333,10 +334,13 @@ class ReadPlan:
     def dump_rows(self, rows):
         if not rows:
             return []
-        ids = [row[self._pk_index] for row in rows]
-        many = [child.load(ids) for child in self.to_many]
+        many = self._load_many([row[self._pk_index] for row in rows])
         dump_row = self.dump_row
         return [dump_row(row, many) for row in rows]
+
+    def _load_many(self, ids):
+        """Per to-many field, {parent id: [child, ...]} for the parents `ids`: one query each."""
+        return [child.load(ids) for child in self.to_many]
 
     def load_objects(self, query):
         """ORM objects with eager loading derived from the schema's nested fields.
