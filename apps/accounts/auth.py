@@ -36,15 +36,11 @@ def hash_token(raw):
 # columns: the user is adopted into the session from its row (`adopt`),
 # which costs less than the ORM's loading of the same row.
 _USER_KEYS, _USER_COLUMNS = column_attributes(User)
+_tokens = Token.__table__
 _USER_BY_TOKEN = (
-    sa.select(
-        *_USER_COLUMNS,
-        Token.__table__.c.id,
-        Token.__table__.c.expires_at,
-        Token.__table__.c.last_used_at,
-    )
-    .join_from(User.__table__, Token.__table__, Token.__table__.c.user_id == User.__table__.c.id)
-    .where(Token.__table__.c.key_hash == sa.bindparam("key_hash"))
+    sa.select(*_USER_COLUMNS, _tokens.c.id, _tokens.c.expires_at, _tokens.c.last_used_at)
+    .join_from(User.__table__, _tokens, _tokens.c.user_id == User.__table__.c.id)
+    .where(_tokens.c.key_hash == sa.bindparam("key_hash"))
 )
 
 

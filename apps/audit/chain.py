@@ -26,10 +26,10 @@ its entries and its head update with it. The writer (`writer.before_commit`)
 appends a transaction's entries just before its COMMIT, so the head is held
 for three statements and the commit, not while the request goes on.
 
-What it costs: three statements per audited transaction (two on SQLite), and audited write
-transactions serialize from their append to the end of their COMMIT, so on
-MariaDB they cannot share a log flush (group commit); on SQLite every writer
-serializes anyway. Measured figures are in the audit section of the README.
+What it costs: three statements per audited transaction (two on SQLite), and
+audited write transactions serialize from their append to the end of their
+COMMIT, so on MariaDB they cannot share a log flush (group commit); on SQLite
+every writer serializes anyway. Measured figures are in the audit section of the README.
 """
 
 import hashlib
