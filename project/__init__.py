@@ -23,6 +23,7 @@ from .logs import configure_logging
 from .middleware import MiddlewareChain, load_middleware
 from .pool import ping_idle_connections, roll_back_only_open_transactions
 from .routing import register_converters
+from .sessions import CookieSessionInterface
 
 __all__ = ["create_app"]
 
@@ -32,6 +33,7 @@ def create_app(settings=None, **overrides):
     config = load_settings(settings, overrides)
     app = Flask(__name__, instance_path=config["INSTANCE_DIR"], instance_relative_config=False)
     app.config.update(config)
+    app.session_interface = CookieSessionInterface()
     register_converters(app)
     configure_logging(app.config)
     register_proxy_fix(app)

@@ -102,6 +102,18 @@ def column_attributes(model):
     return [attr.key for attr in attrs], [attr.columns[0] for attr in attrs]
 
 
+def snapshot(model, values):
+    """A transient `model` instance holding `values` (attribute key -> value), built cheaply.
+
+    What `model(**values)` gives, without the constructor's attribute events:
+    a stand-in that object permissions and ETags read like the real object.
+    It is in no session, so it never flushes; relationships read as empty.
+    """
+    obj = sa.inspect(model).class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
+
+
 def adopt(session, model, values):
     """The persistent `model` instance for a row read without the ORM, as if a query had loaded it.
 
@@ -119,8 +131,7 @@ def adopt(session, model, values):
     existing = session.identity_map.get(identity)
     if existing is not None:
         return existing
-    obj = mapper.class_manager.new_instance()
-    obj.__dict__.update(values)
+    obj = snapshot(model, values)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj

@@ -33,15 +33,20 @@ from .services import tags_named, unique_slug
 rest = Api(api)
 
 
+# Built once: a statement object that is used again keeps its memoized cache
+# key, which the read plans look their final statements up by.
+_ALL_ARTICLES = sa.select(Article)
+_PUBLISHED_ARTICLES = _ALL_ARTICLES.where(Article.status == Status.PUBLISHED.value)
+
+
 def visible_articles():
     """Published articles, plus the caller's own drafts; staff see everything."""
-    query = sa.select(Article)
     user = current_user()
     if user is None:
-        return query.where(Article.status == Status.PUBLISHED.value)
+        return _PUBLISHED_ARTICLES
     if user.is_staff:
-        return query
-    return query.where(
+        return _ALL_ARTICLES
+    return _ALL_ARTICLES.where(
         sa.or_(Article.status == Status.PUBLISHED.value, Article.author_id == user.id)
     )
 

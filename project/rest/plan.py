@@ -23,13 +23,16 @@ import sqlalchemy as sa
 from marshmallow import fields
 from sqlalchemy.orm import joinedload, selectinload
 
-from project.db import adopt, column_attributes
+from project.db import adopt, column_attributes, snapshot
 from project.extensions import db
 
 from .dump import _value_expression, dumper_for, has_dump_hooks
 from .fields import RelatedCount
 
 _counter = itertools.count()
+
+#: The bound parameter a one-object read adds for its lookup value.
+_LOOKUP = "plan_lookup_value"
 
 
 #: SQLAlchemy re-keys a cached statement's result columns to each new statement
@@ -68,10 +71,11 @@ class StatementTemplates:
     def __init__(self):
         self._entries = {}
 
-    def execute(self, variant, entity_query, build):
+    def execute(self, variant, entity_query, build, extra=None):
+        """Run `build(entity_query)`; `extra`: values of bind parameters `build` adds by name."""
         key = entity_query._generate_cache_key()
         if key is None:
-            return execute_rows(build(entity_query))
+            return execute_rows(build(entity_query), extra)
         connection = db.session.connection()
         shape = (connection.dialect.name, variant, key.key)
         entry = self._entries.get(shape)
@@ -81,10 +85,12 @@ class StatementTemplates:
                 self._entries.pop(next(iter(self._entries)))
         final, names = entry
         if final is None:
-            return execute_rows(build(entity_query))
+            return execute_rows(build(entity_query), extra)
         values = {
             name: bind.effective_value for name, bind in zip(names, key.bindparams, strict=True)
         }
+        if extra:
+            values.update(extra)
         return execute_rows(final, values)
 
     @staticmethod
@@ -295,38 +301,60 @@ class ReadPlan:
         rows = self.templates.execute("rows", query, self.select).all()
         return self.dump_rows(rows)
 
-    def fetch_one(self, query):
+    def fetch_one(self, query, lookup=None):
         """(dumped dict, snapshot) of the first row, or (None, None).
 
-        The snapshot is a transient instance of the model holding the row's
-        column values: object permissions and ETags read it like the real
-        object, without the ORM loading it into the session.
+        `lookup`, when given, is `(name, column, value)`: the row of `query`
+        whose `column` equals `value` (see `_one_row`). The snapshot is a
+        transient instance of the model holding the row's column values:
+        object permissions and ETags read it like the real object, without
+        the ORM loading it into the session.
         """
-        found = self._one_row(query)
+        found = self._one_row(query, lookup)
         if found is None:
             return None, None
         row, values = found
-        return self.dump_rows([row])[0], self.model(**values)
+        return self.dump_rows([row])[0], snapshot(self.model, values)
 
-    def read_for_write(self, query):
+    def read_for_write(self, query, lookup=None):
         """The object `query` names, in the session and ready to change, as a `Prior`; or None.
 
         One read serves both the write and its answer: the plan's row (with
         every column of the model) and its to-many reads, the object adopted
-        from that row instead of loaded again by the ORM.
+        from that row instead of loaded again by the ORM. `lookup` as for
+        `fetch_one`.
         """
-        found = self._one_row(query)
+        found = self._one_row(query, lookup)
         if found is None:
             return None
         row, values = found
         many = self._load_many([row[self._pk_index]])
         return Prior(self, row, many, adopt(db.session, self.model, values))
 
-    def _one_row(self, query):
-        """(row, {attribute: value} of every column attribute) of the first row, or None."""
-        row = self.templates.execute(
-            "one", query.limit(1), lambda entity: self.select(entity, self._extra_columns)
-        ).first()
+    def _one_row(self, query, lookup=None):
+        """(row, {attribute: value} of every column attribute) of the first row, or None.
+
+        With a `lookup` `(name, column, value)` the condition on `column` is
+        added to the final statement as a bound parameter instead of to
+        `query`: a query the resource builds once (`get_query` returning a
+        constant) then keeps its memoized cache key, and finding the final
+        statement again costs a dictionary lookup per request.
+        """
+        if lookup is None:
+            variant, extra = "one", None
+            query = query.limit(1)
+
+            def build(entity):
+                return self.select(entity, self._extra_columns)
+        else:
+            name, column, value = lookup
+            variant, extra = ("one", name), {_LOOKUP: value}
+
+            def build(entity):
+                entity = entity.where(column == sa.bindparam(_LOOKUP)).limit(1)
+                return self.select(entity, self._extra_columns)
+
+        row = self.templates.execute(variant, query, build, extra).first()
         if row is None:
             return None
         return row, {key: row[i] for key, i in self._value_indexes}

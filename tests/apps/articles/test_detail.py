@@ -45,6 +45,48 @@ def test_a_draft_is_404_for_other_readers(client, user, make_user, make_article)
     assert client.get(f"/api/articles/{draft.id}", headers=user.headers).status_code == 200
 
 
+def test_each_reader_sees_what_is_visible_to_them_in_any_order(
+    client, user, make_user, make_article
+):
+    """Anonymous, staff and author reads share statement templates; each gets its own rows."""
+    draft = make_article(user, status="draft")
+    published = make_article(user)
+    staff, other = make_user(is_staff=True), make_user()
+    readers = [({}, 404), (staff.headers, 200), (other.headers, 404), (user.headers, 200)]
+    for headers, draft_status in readers * 2:
+        assert client.get(f"/api/articles/{draft.id}", headers=headers).status_code == draft_status
+        response = client.get(f"/api/articles/{published.id}", headers=headers)
+        assert (response.status_code, response.json["id"]) == (200, published.id)
+
+
+def test_a_detail_read_binds_the_id_and_reuses_its_statement(app, client, user, make_article):
+    ids = [make_article(user).id, make_article(user).id]
+    statements = []
+    for article_id in ids:
+        response, events = _statements_of(
+            app, lambda i=article_id: client.get(f"/api/articles/{i}")
+        )
+        assert response.json["id"] == article_id
+        statements.append(next(e for e in events if "FROM articles_article" in e))
+    assert statements[0] == statements[1]
+    assert "articles_article.id = " in statements[0]
+    assert f"= {ids[0]}" not in statements[0]
+
+
+def test_an_overridden_lookup_query_still_decides(app, db, user, make_article):
+    """A resource that narrows `lookup_query` gets exactly that query's object, or a 404."""
+    hidden, shown = make_article(user, "Hidden"), make_article(user, "Shown")
+
+    class OnlyShown(views.ArticleDetail):
+        def lookup_query(self, kwargs):
+            return super().lookup_query(kwargs).where(Article.title == "Shown")
+
+    with app.test_request_context("/"):
+        for article, expected in ((hidden, None), (shown, shown.id)):
+            body, _ = OnlyShown().get_plan().fetch_one(*OnlyShown().plan_lookup({"id": article.id}))
+            assert (body and body["id"]) == expected
+
+
 def test_create_makes_tags_on_the_fly_and_answers_201(client, db, user, make_article):
     make_article(user, tags=["python"])
     response = client.post(

@@ -152,3 +152,30 @@ def test_a_nested_list_with_dump_hooks_is_not_compiled_without_them(db, articles
     db.session.expire_all()
     dumped = plan.fetch_objects(sa.select(Article).order_by(Article.id))
     assert dumped[0]["comments"] == [{"body": "C"}]
+
+
+def test_a_lookup_read_equals_the_query_narrowed_by_hand(db, articles):
+    """`fetch_one(query, lookup)` adds the lookup to `query`: same rows, same snapshot."""
+    plan = ReadPlan(Article, ArticleSchema())
+    published = sa.select(Article).where(Article.status == "published")
+    for article in articles:
+        by_hand = plan.fetch_one(published.where(Article.id == article.id))
+        looked_up = plan.fetch_one(published, ("id", Article.id, article.id))
+        assert looked_up[0] == by_hand[0]
+        assert (looked_up[1] and looked_up[1].version) == (by_hand[1] and by_hand[1].version)
+    assert plan.fetch_one(published, ("id", Article.id, articles[0].id))[0]["title"] == "One"
+    assert plan.fetch_one(published, ("id", Article.id, articles[1].id)) == (None, None)
+    assert plan.fetch_one(published, ("id", Article.id, 10**9)) == (None, None)
+
+
+def test_a_snapshot_reads_like_the_object_and_is_in_no_session(db, articles):
+    _body, snapshot = ReadPlan(Article, ArticleSchema()).fetch_one(
+        sa.select(Article), ("id", Article.id, articles[0].id)
+    )
+    assert (snapshot.id, snapshot.title, snapshot.author_id) == (
+        articles[0].id,
+        "One",
+        articles[0].author_id,
+    )
+    assert sa.inspect(snapshot).transient
+    assert snapshot not in db.session
