@@ -8,28 +8,33 @@ exact JSON text stored. Anyone can recompute it from a row or an export:
     sha256(json.dumps(row_without_hash, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode()).hexdigest()
 
-Appending (`append`) runs inside the caller's transaction:
+Appending runs inside the caller's transaction, under the chain head's lock
+(`AuditChainHead`, one row), so appenders take turns and the chain can neither
+fork nor gap; a rolled-back transaction (or savepoint) takes its entries and
+its head update with it. The writer (`writer.before_commit`) appends a
+transaction's entries just before its COMMIT, so the head is held for the
+append and the commit, not while the request goes on.
 
-1. lock and read the chain head (`AuditChainHead`, one row) in one statement:
-   `SELECT ... FOR UPDATE` on MySQL/MariaDB; on SQLite `UPDATE ... RETURNING`,
-   a write, which takes the database's write lock (SQLite has no row locks,
-   and a plain read would not block the next appender), or a plain SELECT
-   when the transaction has written already and so holds that lock;
-2. number the entries head+1, head+2, ..., link and hash them, timestamps
-   never earlier than the head's;
-3. one multi-row INSERT, and one UPDATE of the head (on SQLite a trigger on
-   the entries moves the head, see models.py).
+- One entry on MySQL/MariaDB (`append_one`, every plain audited write): two
+  statements. Only three fields of the content depend on the head (id,
+  prev_hash, timestamp), so Python sends the canonical text around them and
+  an UPDATE locks the head and moves it, the server filling the three in and
+  hashing (`SHA2`); an INSERT ... SELECT then copies the new head into the
+  entry. Same recipe, same hash as Python computes.
+- Otherwise (`append`): lock and read the head in one statement
+  (`SELECT ... FOR UPDATE`; on SQLite `UPDATE ... RETURNING`, a write, which
+  takes the database's write lock, or a plain SELECT when the transaction has
+  written already and so holds that lock); number, link and hash the entries
+  in Python; one multi-row INSERT and one UPDATE of the head (on SQLite a
+  trigger on the entries moves the head, see models.py).
 
-The lock is held until the transaction ends, so appenders take turns and the
-chain can neither fork nor gap; a rolled-back transaction (or savepoint) takes
-its entries and its head update with it. The writer (`writer.before_commit`)
-appends a transaction's entries just before its COMMIT, so the head is held
-for three statements and the commit, not while the request goes on.
+Timestamps never go back: an entry's is the later of now and the head's.
 
-What it costs: three statements per audited transaction (two on SQLite), and
-audited write transactions serialize from their append to the end of their
-COMMIT, so on MariaDB they cannot share a log flush (group commit); on SQLite
-every writer serializes anyway. Measured figures are in the audit section of the README.
+What it costs: two statements per audited transaction on MySQL and SQLite,
+three for a batch on MySQL; and audited write transactions serialize from
+their append to the end of their COMMIT, so on MariaDB they cannot share a log
+flush (group commit); on SQLite every writer serializes anyway. Measured
+figures are in the audit section of the README.
 """
 
 import hashlib
@@ -47,6 +52,10 @@ head = AuditChainHead.__table__
 
 #: Column order of the canonical content (every column but `hash`).
 CONTENT_FIELDS = tuple(c.name for c in entries.columns if c.name != "hash")
+#: The fields the head decides; the canonical text is cut around them (sorted order).
+_HEAD_FIELDS = ("id", "prev_hash", "timestamp")
+#: `canonical_time` as MySQL's DATE_FORMAT writes it.
+_MYSQL_TIME_FORMAT = "%Y-%m-%dT%H:%i:%s.%fZ"
 
 #: Lengths of the string columns: values are cut before hashing, not by the database.
 LIMITS = {
@@ -73,6 +82,27 @@ def content_hash(row):
     content = {name: row[name] for name in CONTENT_FIELDS}
     content["timestamp"] = canonical_time(row["timestamp"])
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def content_around_head_fields(row):
+    """The canonical content of `row` cut where id, prev_hash and timestamp go: four texts.
+
+    `texts[0] + id + texts[1] + prev_hash + texts[2] + timestamp + texts[3]`
+    is the text `content_hash` hashes (the id a JSON number, the other two's
+    quotes in the cut texts). Compact sorted-key JSON is the members' own
+    encodings joined by commas, so it can be built member by member.
+    """
+    texts, current = [], ["{"]
+    for i, name in enumerate(sorted(CONTENT_FIELDS)):
+        current.append(("," if i else "") + f'"{name}":')
+        if name in _HEAD_FIELDS:
+            quote = "" if name == "id" else '"'
+            texts.append("".join(current) + quote)
+            current = [quote]
+        else:
+            current.append(orjson.dumps(row[name]).decode())
+    texts.append("".join(current) + "}")
+    return texts
 
 
 def clip(entry):
@@ -106,8 +136,36 @@ def append(connection, new_entries):
         rows.append(row)
     connection.execute(_INSERT, rows)
     if not _head_follows_entries(connection):
-        connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash, "new_time": now})
+        connection.execute(
+            _MOVE_HEAD,
+            {
+                "new_seq": seq,
+                "new_prev_hash": rows[-1]["prev_hash"],
+                "new_hash": prev_hash,
+                "new_time": now,
+            },
+        )
     return rows
+
+
+def append_one(connection, entry):
+    """Chain and insert one entry (a dict without id/hashes) in the connection's transaction.
+
+    On MySQL/MariaDB in two statements, the hash computed by the server (see
+    the module docstring); elsewhere as `append`. Returns nothing: the
+    entry's id and hash are known to the database only.
+    """
+    if connection.dialect.name != "mysql":
+        append(connection, [entry])
+        return
+    row = clip(dict(entry))
+    texts = content_around_head_fields(row)
+    moved = {"now": datetime.now(UTC), "time_format": _MYSQL_TIME_FORMAT}
+    moved |= {f"text_{i}": text for i, text in enumerate(texts)}
+    if connection.execute(_ADVANCE_HEAD, moved).rowcount != 1:
+        ensure_head(connection)  # deleted by hand: see _lock_head
+        connection.execute(_ADVANCE_HEAD, moved)
+    connection.execute(_INSERT_FROM_HEAD, {name: row[name] for name in _ENTRY_FIELDS})
 
 
 def _lock_head(connection):
@@ -136,9 +194,52 @@ _MOVE_HEAD = (
     .where(head.c.id == 1)
     .values(
         seq=sa.bindparam("new_seq"),
+        prev_hash=sa.bindparam("new_prev_hash"),
         hash=sa.bindparam("new_hash"),
         timestamp=sa.bindparam("new_time", type_=head.c.timestamp.type),
     )
+)
+
+
+def _advance_head():
+    """MySQL: move the head to the next entry, the server computing its hash.
+
+    Every right-hand side reads only columns not yet assigned, so the result
+    is the same whether the server assigns left to right (MySQL) or all at
+    once (MariaDB's SIMULTANEOUS_ASSIGNMENT mode).
+    """
+    now = sa.cast(sa.bindparam("now", type_=head.c.timestamp.type), mysql.DATETIME(fsp=6))
+    new_time = sa.func.greatest(sa.func.coalesce(head.c.timestamp, now), now)
+    text = [sa.bindparam(f"text_{i}", type_=sa.Text()) for i in range(4)]
+    content = sa.func.concat(
+        text[0], head.c.seq + 1,
+        text[1], head.c.hash,
+        text[2], sa.func.date_format(new_time, sa.bindparam("time_format")),
+        text[3],
+    )  # fmt: skip
+    return (
+        head.update()
+        .where(head.c.id == 1)
+        .ordered_values(
+            (head.c.prev_hash, head.c.hash),
+            (head.c.hash, sa.func.sha2(content, 256)),
+            (head.c.seq, head.c.seq + 1),
+            (head.c.timestamp, new_time),
+        )
+    )
+
+
+_ADVANCE_HEAD = _advance_head()
+_ENTRY_FIELDS = tuple(name for name in CONTENT_FIELDS if name not in _HEAD_FIELDS)
+_INSERT_FROM_HEAD = entries.insert().from_select(
+    ["id", "timestamp", "prev_hash", "hash", *_ENTRY_FIELDS],
+    sa.select(
+        head.c.seq,
+        head.c.timestamp,
+        head.c.prev_hash,
+        head.c.hash,
+        *(sa.bindparam(name, type_=entries.c[name].type) for name in _ENTRY_FIELDS),
+    ).where(head.c.id == 1),
 )
 
 

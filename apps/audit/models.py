@@ -70,8 +70,8 @@ class AuditEntry(db.Model):
 class AuditChainHead(db.Model):
     """The chain's last entry: one row (id 1) that every appender locks first.
 
-    Locking it (SELECT ... FOR UPDATE on MySQL/MariaDB; a write on SQLite,
-    which locks the whole database) makes appenders take turns, so two
+    Locking it (an UPDATE or SELECT ... FOR UPDATE on MySQL/MariaDB; a write
+    on SQLite, which locks the whole database) makes appenders take turns, so two
     transactions can never chain to the same predecessor: no fork, no gap.
     The cost: audited write transactions serialize on this row from their first
     audited write until they commit.
@@ -82,6 +82,10 @@ class AuditChainHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(sa.BigInteger)
     hash: Mapped[str] = mapped_column(sa.String(64))
+    #: The last entry's prev_hash, from which MySQL's two-statement append
+    #: copies it into the entry (see apps.audit.chain). SQLite's trigger
+    #: leaves it alone: there it is not used.
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
     #: The last entry's time: entries never go back in time, even across hosts.
     timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -107,9 +107,17 @@ def write_with(session, entries, actions=()):
 
 
 def _append(session, batches):
-    """One chain append for [(entries, actions), ...]; each batch's actions marked written."""
-    rows = chain.append(session.connection(), [e for entries, _ in batches for e in entries])
+    """One chain append for [(entries, actions), ...]; each batch's actions marked written.
+
+    A single entry that no action waits on (a plain audited write) takes the
+    cheaper `append_one`, which does not hand its row back.
+    """
+    new_entries = [e for entries, _ in batches for e in entries]
     session.info[_LOCKED] = True
+    if len(new_entries) == 1 and not any(actions for _, actions in batches):
+        chain.append_one(session.connection(), new_entries[0])
+        return
+    rows = chain.append(session.connection(), new_entries)
     start = 0
     for entries, actions in batches:
         pending.mark_written(actions, rows[start : start + len(entries)])

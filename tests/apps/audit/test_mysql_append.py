@@ -1,0 +1,109 @@
+"""MySQL/MariaDB: one audited write appends in two statements, the hash computed by the server.
+
+On the machine's MariaDB whatever database the suite runs on (as the pool's
+tests), on a database built by the migrations: the behaviour is MySQL's.
+"""
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+
+from apps.articles.models import Tag
+from apps.audit import chain, verify
+from project import create_app
+from project.extensions import db
+
+from ...project.support import mariadb_database
+
+
+@pytest.fixture
+def mysql_app():
+    with mariadb_database("audit_append") as url:
+        app = create_app("testing", DATABASE_URL=url.render_as_string(hide_password=False))
+        with app.app_context():
+            flask_migrate.upgrade()
+            try:
+                yield app
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+
+def an_entry(**values):
+    entry = dict.fromkeys(chain.CONTENT_FIELDS)
+    entry.pop("id"), entry.pop("timestamp"), entry.pop("prev_hash")
+    return (
+        entry | {"action": "custom", "outcome": "success", "changes": "{}", "extra": "{}"} | values
+    )
+
+
+def logged_rows(connection):
+    return connection.execute(chain.entries.select().order_by(chain.entries.c.id)).mappings().all()
+
+
+def test_one_audited_write_is_two_statements_and_the_server_hashes_as_documented(mysql_app):
+    statements = []
+
+    def record(connection, cursor, statement, *rest):
+        if "audit_audit" in statement:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for name in ("first", "café 🏷️ \"quoted\""):
+            db.session.add(Tag(name=name))
+            db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+    assert len(statements) == 4
+    for update, insert in (statements[:2], statements[2:]):
+        assert update.startswith("UPDATE audit_audit_chain_head SET prev_hash=")
+        assert insert.startswith("INSERT INTO audit_audit_entry") and "SELECT" in insert
+    with db.engine.connect() as connection:
+        rows = logged_rows(connection)
+        head = chain.read_head(connection)
+        result = verify.walk(connection)
+    assert [row["id"] for row in rows] == [1, 2]
+    assert [row["object_repr"] for row in rows] == ["<Tag first>", '<Tag café 🏷️ "quoted">']
+    assert rows[0]["prev_hash"] == "0" * 64 and rows[1]["prev_hash"] == rows[0]["hash"]
+    assert all(chain.content_hash(row) == row["hash"] for row in rows)
+    assert rows[0]["timestamp"] <= rows[1]["timestamp"]
+    assert head == (2, rows[1]["hash"])
+    assert result.fault is None and result.count == 2
+
+
+def test_the_hash_is_the_same_when_mariadb_assigns_all_at_once(mysql_app):
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text("SET SESSION sql_mode = CONCAT(@@sql_mode, ',SIMULTANEOUS_ASSIGNMENT')")
+        )
+        chain.append_one(connection, an_entry(object_id="1"))
+        chain.append_one(connection, an_entry(object_id="2"))
+    with db.engine.connect() as connection:
+        rows = logged_rows(connection)
+        result = verify.walk(connection)
+    assert [chain.content_hash(row) == row["hash"] for row in rows] == [True, True]
+    assert result.fault is None and result.count == 2
+
+
+def test_a_head_row_deleted_by_hand_comes_back_on_the_next_append(mysql_app):
+    with db.engine.begin() as connection:
+        connection.execute(chain.head.delete())
+    with db.engine.begin() as connection:
+        chain.append_one(connection, an_entry())
+    with db.engine.connect() as connection:
+        rows = logged_rows(connection)
+        assert chain.read_head(connection) == (1, rows[0]["hash"])
+    assert chain.content_hash(rows[0]) == rows[0]["hash"]
+
+
+def test_an_entry_that_fails_to_insert_leaves_the_head_where_it_was(mysql_app):
+    with db.engine.begin() as connection:
+        chain.append_one(connection, an_entry())
+        before = chain.read_head(connection)
+    with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as connection:
+        chain.append_one(connection, an_entry(action=None))  # action is NOT NULL
+    with db.engine.connect() as connection:
+        assert chain.read_head(connection) == before
+        assert len(logged_rows(connection)) == 1
