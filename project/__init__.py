@@ -24,6 +24,7 @@ from .middleware import MiddlewareChain, load_middleware
 from .pool import ping_idle_connections, roll_back_only_open_transactions
 from .routing import register_converters
 from .sessions import CookieSessionInterface
+from .sqlite_gate import GatedConnection
 
 __all__ = ["create_app"]
 
@@ -84,7 +85,10 @@ def register_database(app):
     elif url.get_backend_name() == "sqlite":
         # Writers wait for SQLite's one write lock up to this long (the driver's
         # default, 5 s, fails busy moments with "database is locked").
-        options |= {"connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]}}
+        connect_args = {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]}
+        if app.config["SQLITE_WRITE_GATE"]:
+            connect_args["factory"] = GatedConnection
+        options |= {"connect_args": connect_args}
         if url.database not in (None, "", ":memory:"):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)

@@ -54,6 +54,9 @@ SQLITE_BUSY_TIMEOUT = 30.0
 # an fsync per commit (a power cut can lose the last commits, never corrupt the
 # file or keep half a transaction). Rails has defaulted to the same since 7.1.
 SQLITE_PRAGMAS = {"foreign_keys": "ON", "journal_mode": "WAL", "synchronous": "NORMAL"}
+# Writers to a SQLite file queue on a file lock beside it (`<file>-writegate`)
+# instead of sleeping in SQLite's busy handler (see project/sqlite_gate.py).
+SQLITE_WRITE_GATE = True
 
 API_PREFIX = "/api"
 

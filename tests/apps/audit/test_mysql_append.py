@@ -50,7 +50,7 @@ def test_one_audited_write_is_two_statements_and_the_server_hashes_as_documented
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
-        for name in ("first", "café 🏷️ \"quoted\""):
+        for name in ("first", 'café 🏷️ "quoted"'):
             db.session.add(Tag(name=name))
             db.session.commit()
     finally:

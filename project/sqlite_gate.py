@@ -1,0 +1,112 @@
+"""SQLite writers queue on a file lock instead of sleeping in SQLite's busy handler.
+
+SQLite lets one writer at a time hold a database, from its transaction's first
+write to its COMMIT. A writer that finds it taken sleeps in the driver's busy
+handler, 1, 2, 5, 10 ms and longer between tries, however soon the lock is
+free: with a few processes writing, they spend more time asleep than the lock
+is ever held.
+
+The gate is an exclusive `flock` on a file beside the database
+(`<database>-writegate`), taken before a connection's first write (INSERT,
+UPDATE, DELETE, REPLACE) and let go once the connection's transaction ends
+(commit, rollback, close, or a write that left no transaction open). Every
+connection made by this project takes it, so they reach SQLite's lock one at
+a time, and a waiter gets the gate a fraction of a millisecond after it is
+let go. A writer waits at most the connection's busy timeout, then fails with
+"database is locked", as SQLite would; anyone writing without the gate (the
+sqlite3 shell) still meets SQLite's own lock, as before. Readers never take it.
+"""
+
+import fcntl
+import os
+import re
+import sqlite3
+import time
+
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+_POLL_FIRST, _POLL_MAX = 0.00005, 0.0005  # seconds between tries while the gate is taken
+
+
+def gate_path(database):
+    """The gate file of a database file; None for in-memory and URI databases."""
+    database = os.fspath(database)
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return f"{database}-writegate"
+
+
+class GatedConnection(sqlite3.Connection):
+    """`sqlite3.connect(..., factory=GatedConnection)`: writes go through the gate."""
+
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        self._timeout = kwargs.get("timeout", args[0] if args else 5.0)
+        path = gate_path(database)
+        self._gate = None if path is None else os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._holding = False
+
+    def cursor(self, factory=None):
+        return super().cursor(factory or GatedCursor)
+
+    def enter_gate(self):
+        if self._gate is None or self._holding:
+            return
+        _lock(self._gate, self._timeout)
+        self._holding = True
+
+    def leave_gate_unless_writing(self):
+        if self._holding and not self.in_transaction:
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
+            self._holding = False
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self.leave_gate_unless_writing()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self.leave_gate_unless_writing()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            if self._gate is not None:
+                os.close(self._gate)  # closing the file lets go of its lock
+                self._gate, self._holding = None, False
+
+
+class GatedCursor(sqlite3.Cursor):
+    def execute(self, sql, parameters=()):
+        return self._through_gate(super().execute, sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters):
+        return self._through_gate(super().executemany, sql, seq_of_parameters)
+
+    def _through_gate(self, run, sql, parameters):
+        if not _WRITE.match(sql):
+            return run(sql, parameters)
+        self.connection.enter_gate()
+        try:
+            return run(sql, parameters)
+        finally:
+            self.connection.leave_gate_unless_writing()
+
+
+def _lock(fd, timeout):
+    """Take the gate, trying again at short intervals; "database is locked" after `timeout`."""
+    deadline = time.monotonic() + timeout
+    pause = _POLL_FIRST
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise sqlite3.OperationalError("database is locked") from None
+            time.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX)

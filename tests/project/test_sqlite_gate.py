@@ -1,0 +1,115 @@
+"""SQLite writers queue on the write gate: the next one goes as soon as the last commits."""
+
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from project import create_app
+from project.extensions import db
+from project.sqlite_gate import GatedConnection, gate_path
+
+from .conftest import dispose
+
+
+@pytest.fixture
+def database(tmp_path):
+    path = tmp_path / "gated.sqlite3"
+    with sqlite3.connect(path) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    return path
+
+
+def connect(path, timeout=5.0):
+    return sqlite3.connect(path, timeout=timeout, factory=GatedConnection, check_same_thread=False)
+
+
+def test_a_second_writer_waits_for_the_first_to_commit_then_goes_at_once(database):
+    first, second = connect(database), connect(database)
+    first.execute("INSERT INTO t (v) VALUES ('first')")
+    written = threading.Event()
+    done = {}
+
+    def write_second():
+        second.execute("INSERT INTO t (v) VALUES ('second')")
+        done["at"] = time.monotonic()
+        second.commit()
+        written.set()
+
+    thread = threading.Thread(target=write_second)
+    thread.start()
+    assert not written.wait(0.3)  # queued behind the first writer
+    committed = time.monotonic()
+    first.commit()
+    thread.join(5)
+    assert written.is_set()
+    assert done["at"] - committed < 0.05  # no busy-handler sleep after the gate opens
+    rows = [v for (v,) in first.execute("SELECT v FROM t ORDER BY id")]
+    assert rows == ["first", "second"]
+
+
+def test_readers_do_not_wait_for_a_writer(database):
+    writer, reader = connect(database), connect(database, timeout=0.1)
+    writer.execute("INSERT INTO t (v) VALUES ('pending')")
+    assert reader.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    writer.rollback()
+
+
+def test_a_writer_waits_no_longer_than_its_timeout(database):
+    holder, late = connect(database), connect(database, timeout=0.2)
+    holder.execute("INSERT INTO t (v) VALUES ('held')")
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        late.execute("INSERT INTO t (v) VALUES ('late')")
+    assert 0.2 <= time.monotonic() - started < 2
+    holder.rollback()
+    late.execute("INSERT INTO t (v) VALUES ('late')")  # the rollback let go of the gate
+    late.commit()
+    assert holder.execute("SELECT v FROM t").fetchall() == [("late",)]
+
+
+def test_a_failed_write_holds_the_gate_until_its_transaction_ends(database):
+    failing, other = connect(database), connect(database, timeout=0.2)
+    failing.execute("INSERT INTO t (id, v) VALUES (1, 'one')")
+    with pytest.raises(sqlite3.IntegrityError):
+        failing.execute("INSERT INTO t (id, v) VALUES (1, 'again')")
+    with pytest.raises(sqlite3.OperationalError):
+        other.execute("INSERT INTO t (v) VALUES ('other')")
+    failing.rollback()
+    other.execute("INSERT INTO t (v) VALUES ('other')")
+    other.commit()
+
+
+def test_closing_a_connection_lets_go_of_the_gate(database):
+    abandoned, next_writer = connect(database), connect(database, timeout=0.2)
+    abandoned.execute("INSERT INTO t (v) VALUES ('never committed')")
+    abandoned.close()
+    next_writer.execute("INSERT INTO t (v) VALUES ('next')")
+    next_writer.commit()
+    assert next_writer.execute("SELECT v FROM t").fetchall() == [("next",)]
+
+
+def test_in_memory_databases_have_no_gate():
+    assert gate_path(":memory:") is None and gate_path("file:x?mode=memory") is None
+    memory = sqlite3.connect(":memory:", factory=GatedConnection)
+    memory.execute("CREATE TABLE t (v)")
+    memory.execute("INSERT INTO t VALUES (1)")
+    memory.commit()
+    assert memory.execute("SELECT v FROM t").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("gate", [True, False])
+def test_the_gate_is_a_setting(tmp_path, gate):
+    path = tmp_path / "app.sqlite3"
+    app = create_app("testing", DATABASE_URL=f"sqlite:///{path}", SQLITE_WRITE_GATE=gate)
+    try:
+        with app.app_context(), db.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (v)")
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            gated = isinstance(connection.connection.dbapi_connection, GatedConnection)
+    finally:
+        dispose(app)
+    assert gated is gate
+    assert (tmp_path / "app.sqlite3-writegate").exists() is gate
