@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, g, session
 
 from project.auth import AuthenticationFailed, is_api_request
-from project.db import adopt, column_attributes
+from project.db import adopt
 from project.extensions import db
 from project.models import utcnow
 
@@ -34,8 +34,13 @@ def hash_token(raw):
 # It runs on every authenticated request, so it is built once (SQLAlchemy
 # memoizes a statement's cache key on the statement object), and reads plain
 # columns: the user is adopted into the session from its row (`adopt`),
-# which costs less than the ORM's loading of the same row.
-_USER_KEYS, _USER_COLUMNS = column_attributes(User)
+# which costs less than the ORM's loading of the same row. Only the columns
+# that authenticating, permissions and the audit's actor read are selected
+# (PyMySQL parses every result column's description, in Python): the others
+# (e-mail, password hash, dates) load on first access, and with the audit
+# app on, setting one loads its old value first (active history).
+_USER_KEYS = ["id", "username", "is_active", "is_staff", "is_superuser"]
+_USER_COLUMNS = [User.__table__.c[key] for key in _USER_KEYS]
 _tokens = Token.__table__
 _USER_BY_TOKEN = (
     sa.select(*_USER_COLUMNS, _tokens.c.id, _tokens.c.expires_at, _tokens.c.last_used_at)

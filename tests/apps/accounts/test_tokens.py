@@ -101,3 +101,28 @@ def test_logout_needs_a_token(client, db, path):
     response = client.post(path)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_token_user_reads_and_changes_like_a_loaded_one(app, db, make_user):
+    """The bearer user is read with a few columns; the rest load on use, old values included."""
+    from project.auth import current_user
+    from project.signals import model_updated
+
+    user = make_user("reader")
+    email, joined = user.email, user.date_joined
+    changes = []
+
+    def receive(sender, **payload):
+        changes.append(payload["changes"])
+
+    db.session.remove()
+    with app.test_request_context("/api/articles", headers=user.headers):
+        found = current_user()
+        assert (found.id, found.username, found.is_active) == (user.id, "reader", True)
+        assert "email" not in sa.inspect(found).dict  # not read yet
+        found.email = "renamed@example.com"  # set without a read: the old value loads first
+        assert found.date_joined == joined
+        with model_updated.connected_to(receive):
+            db.session.commit()
+        db.session.remove()
+    assert changes[0]["email"] == [email, "renamed@example.com"]
