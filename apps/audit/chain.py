@@ -54,6 +54,8 @@ head = AuditChainHead.__table__
 CONTENT_FIELDS = tuple(c.name for c in entries.columns if c.name != "hash")
 #: The fields the head decides; the canonical text is cut around them (sorted order).
 _HEAD_FIELDS = ("id", "prev_hash", "timestamp")
+#: The canonical content's members in order, each with its `"name":` text.
+_MEMBERS = tuple((name, f'"{name}":') for name in sorted(CONTENT_FIELDS))
 #: `canonical_time` as MySQL's DATE_FORMAT writes it.
 _MYSQL_TIME_FORMAT = "%Y-%m-%dT%H:%i:%s.%fZ"
 
@@ -93,8 +95,8 @@ def content_around_head_fields(row):
     encodings joined by commas, so it can be built member by member.
     """
     texts, current = [], ["{"]
-    for i, name in enumerate(sorted(CONTENT_FIELDS)):
-        current.append(("," if i else "") + f'"{name}":')
+    for i, (name, member) in enumerate(_MEMBERS):
+        current.append(("," if i else "") + member)
         if name in _HEAD_FIELDS:
             quote = "" if name == "id" else '"'
             texts.append("".join(current) + quote)

@@ -30,8 +30,7 @@ def mysql_app():
 
 
 def an_entry(**values):
-    entry = dict.fromkeys(chain.CONTENT_FIELDS)
-    entry.pop("id"), entry.pop("timestamp"), entry.pop("prev_hash")
+    entry = dict.fromkeys(chain.CONTENT_FIELDS)  # id, prev_hash, timestamp: the head decides
     return (
         entry | {"action": "custom", "outcome": "success", "changes": "{}", "extra": "{}"} | values
     )
