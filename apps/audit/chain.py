@@ -15,12 +15,13 @@ its head update with it. The writer (`writer.before_commit`) appends a
 transaction's entries just before its COMMIT, so the head is held for the
 append and the commit, not while the request goes on.
 
-- One entry on MySQL/MariaDB (`append_one`, every plain audited write): two
-  statements. Only three fields of the content depend on the head (id,
-  prev_hash, timestamp), so Python sends the canonical text around them and
-  an UPDATE locks the head and moves it, the server filling the three in and
-  hashing (`SHA2`); an INSERT ... SELECT then copies the new head into the
-  entry. Same recipe, same hash as Python computes.
+- One entry on MySQL/MariaDB (`append_one`, every plain audited write): one
+  statement, a CALL of the `audit_append_one` procedure (models.py). Only
+  three fields of the content depend on the head (id, prev_hash, timestamp),
+  so Python sends the canonical text around them; in the procedure an UPDATE
+  locks the head and moves it, the server filling the three in and hashing
+  (`SHA2`), and an INSERT ... SELECT copies the new head into the entry. Same
+  recipe, same hash as Python computes.
 - Otherwise (`append`): lock and read the head in one statement
   (`SELECT ... FOR UPDATE`; on SQLite `UPDATE ... RETURNING`, a write, which
   takes the database's write lock, or a plain SELECT when the transaction has
@@ -30,8 +31,8 @@ append and the commit, not while the request goes on.
 
 Timestamps never go back: an entry's is the later of now and the head's.
 
-What it costs: two statements per audited transaction on MySQL and SQLite,
-three for a batch on MySQL; and audited write transactions serialize from
+What it costs: one statement per audited transaction on MySQL, two on
+SQLite, three for a batch on MySQL; and audited write transactions serialize from
 their append to the end of their COMMIT, so on MariaDB they cannot share a log
 flush (group commit); on SQLite every writer serializes anyway. Measured
 figures are in the audit section of the README.
@@ -45,7 +46,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 
-from .models import GENESIS, HEAD_FOLLOWS_ENTRIES, AuditChainHead, AuditEntry
+from .models import APPEND_ONE, GENESIS, HEAD_FOLLOWS_ENTRIES, AuditChainHead, AuditEntry
 
 entries = AuditEntry.__table__
 head = AuditChainHead.__table__
@@ -56,8 +57,6 @@ CONTENT_FIELDS = tuple(c.name for c in entries.columns if c.name != "hash")
 _HEAD_FIELDS = ("id", "prev_hash", "timestamp")
 #: The canonical content's members in order, each with its `"name":` text.
 _MEMBERS = tuple((name, f'"{name}":') for name in sorted(CONTENT_FIELDS))
-#: `canonical_time` as MySQL's DATE_FORMAT writes it.
-_MYSQL_TIME_FORMAT = "%Y-%m-%dT%H:%i:%s.%fZ"
 
 #: Lengths of the string columns: values are cut before hashing, not by the database.
 LIMITS = {
@@ -153,7 +152,7 @@ def append(connection, new_entries):
 def append_one(connection, entry):
     """Chain and insert one entry (a dict without id/hashes) in the connection's transaction.
 
-    On MySQL/MariaDB in two statements, the hash computed by the server (see
+    On MySQL/MariaDB in one statement, the hash computed by the server (see
     the module docstring); elsewhere as `append`. Returns nothing: the
     entry's id and hash are known to the database only.
     """
@@ -161,13 +160,14 @@ def append_one(connection, entry):
         append(connection, [entry])
         return
     row = clip(dict(entry))
-    texts = content_around_head_fields(row)
-    moved = {"now": datetime.now(UTC), "time_format": _MYSQL_TIME_FORMAT}
-    moved |= {f"text_{i}": text for i, text in enumerate(texts)}
-    if connection.execute(_ADVANCE_HEAD, moved).rowcount != 1:
-        ensure_head(connection)  # deleted by hand: see _lock_head
-        connection.execute(_ADVANCE_HEAD, moved)
-    connection.execute(_INSERT_FROM_HEAD, {name: row[name] for name in _ENTRY_FIELDS})
+    values = {name: row[name] for name in _ENTRY_FIELDS}
+    values["now"] = datetime.now(UTC)
+    for i, text in enumerate(content_around_head_fields(row)):
+        values[f"text_{i}"] = text.encode()  # bytes: hashed as sent, whatever the collation
+    if connection.execute(_CALL_APPEND_ONE, values).rowcount == 0:
+        # No head row (deleted by hand: see _lock_head), so the procedure changed nothing.
+        ensure_head(connection)
+        connection.execute(_CALL_APPEND_ONE, values)
 
 
 def _lock_head(connection):
@@ -203,46 +203,13 @@ _MOVE_HEAD = (
 )
 
 
-def _advance_head():
-    """MySQL: move the head to the next entry, the server computing its hash.
-
-    Every right-hand side reads only columns not yet assigned, so the result
-    is the same whether the server assigns left to right (MySQL) or all at
-    once (MariaDB's SIMULTANEOUS_ASSIGNMENT mode).
-    """
-    now = sa.cast(sa.bindparam("now", type_=head.c.timestamp.type), mysql.DATETIME(fsp=6))
-    new_time = sa.func.greatest(sa.func.coalesce(head.c.timestamp, now), now)
-    text = [sa.bindparam(f"text_{i}", type_=sa.Text()) for i in range(4)]
-    content = sa.func.concat(
-        text[0], head.c.seq + 1,
-        text[1], head.c.hash,
-        text[2], sa.func.date_format(new_time, sa.bindparam("time_format")),
-        text[3],
-    )  # fmt: skip
-    return (
-        head.update()
-        .where(head.c.id == 1)
-        .ordered_values(
-            (head.c.prev_hash, head.c.hash),
-            (head.c.hash, sa.func.sha2(content, 256)),
-            (head.c.seq, head.c.seq + 1),
-            (head.c.timestamp, new_time),
-        )
-    )
-
-
-_ADVANCE_HEAD = _advance_head()
 _ENTRY_FIELDS = tuple(name for name in CONTENT_FIELDS if name not in _HEAD_FIELDS)
-_INSERT_FROM_HEAD = entries.insert().from_select(
-    ["id", "timestamp", "prev_hash", "hash", *_ENTRY_FIELDS],
-    sa.select(
-        head.c.seq,
-        head.c.timestamp,
-        head.c.prev_hash,
-        head.c.hash,
-        *(sa.bindparam(name, type_=entries.c[name].type) for name in _ENTRY_FIELDS),
-    ).where(head.c.id == 1),
-)
+# The procedure's parameters are in this order (models.APPEND_ONE_DDL).
+_CALL_APPEND_ONE = sa.text(
+    f"CALL {APPEND_ONE}(:now, :text_0, :text_1, :text_2, :text_3, "
+    + ", ".join(f":{name}" for name in _ENTRY_FIELDS)
+    + ")"
+).bindparams(sa.bindparam("now", type_=head.c.timestamp.type))
 
 
 def _read_head(connection):

@@ -1,15 +1,17 @@
-"""MySQL/MariaDB: one audited write appends in two statements, the hash computed by the server.
+"""MySQL/MariaDB: one audited write appends in one statement, the hash computed by the server.
 
 On the machine's MariaDB whatever database the suite runs on (as the pool's
 tests), on a database built by the migrations: the behaviour is MySQL's.
 """
+
+from datetime import datetime
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
 
 from apps.articles.models import Tag
-from apps.audit import chain, verify
+from apps.audit import chain, models, verify
 from project import create_app
 from project.extensions import db
 
@@ -40,11 +42,11 @@ def logged_rows(connection):
     return connection.execute(chain.entries.select().order_by(chain.entries.c.id)).mappings().all()
 
 
-def test_one_audited_write_is_two_statements_and_the_server_hashes_as_documented(mysql_app):
+def test_one_audited_write_is_one_statement_and_the_server_hashes_as_documented(mysql_app):
     statements = []
 
     def record(connection, cursor, statement, *rest):
-        if "audit_audit" in statement:
+        if "audit_" in statement:
             statements.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
@@ -55,10 +57,8 @@ def test_one_audited_write_is_two_statements_and_the_server_hashes_as_documented
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
 
-    assert len(statements) == 4
-    for update, insert in (statements[:2], statements[2:]):
-        assert update.startswith("UPDATE audit_audit_chain_head SET prev_hash=")
-        assert insert.startswith("INSERT INTO audit_audit_entry") and "SELECT" in insert
+    assert len(statements) == 2
+    assert all(statement.startswith("CALL audit_append_one(") for statement in statements)
     with db.engine.connect() as connection:
         rows = logged_rows(connection)
         head = chain.read_head(connection)
@@ -106,3 +106,62 @@ def test_an_entry_that_fails_to_insert_leaves_the_head_where_it_was(mysql_app):
     with db.engine.connect() as connection:
         assert chain.read_head(connection) == before
         assert len(logged_rows(connection)) == 1
+
+
+def test_every_field_is_stored_as_given(mysql_app):
+    given = {
+        "action": "publish",
+        "outcome": "failure",
+        "actor_id": 7,
+        "actor_username": "zoë",
+        "ip": "2001:db8::1",
+        "user_agent": "agent 'quoted' \\ backslash",
+        "request_id": "req-1",
+        "method": "POST",
+        "path": "/api/articles/3/publish?x=%41",
+        "object_type": "articles.Article",
+        "object_id": "3",
+        "object_repr": "<Article 3>",
+        "changes": '{"title":["a","b"]}',
+        "extra": '{"note":"ünïcode"}',
+    }
+    with db.engine.begin() as connection:
+        chain.append_one(connection, an_entry(**given))
+    with db.engine.connect() as connection:
+        (row,) = logged_rows(connection)
+    assert {name: row[name] for name in given} == given
+    assert chain.content_hash(row) == row["hash"]
+
+
+def test_a_head_time_ahead_of_the_clock_is_kept_and_hashed_to_the_microsecond(mysql_app):
+    ahead = datetime(2999, 1, 2, 3, 4, 5)  # no microseconds: still six digits in the hash
+    with db.engine.begin() as connection:
+        connection.execute(chain.head.update().values(timestamp=ahead))
+        chain.append_one(connection, an_entry())
+    with db.engine.connect() as connection:
+        (row,) = logged_rows(connection)
+    assert row["timestamp"].replace(tzinfo=None) == ahead
+    assert chain.content_hash(row) == row["hash"]
+
+
+def show_create_procedure(url):
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(sa.text(f"SHOW CREATE PROCEDURE {models.APPEND_ONE}")).one()
+    finally:
+        engine.dispose()
+    return row._mapping["Create Procedure"]
+
+
+def test_the_migration_creates_the_procedure_the_models_create(mysql_app):
+    migrated = show_create_procedure(db.engine.url)
+    with mariadb_database("audit_append_models") as url:
+        engine = sa.create_engine(url)
+        try:
+            db.metadata.create_all(engine)
+        finally:
+            engine.dispose()
+        created = show_create_procedure(url)
+    assert "SQL SECURITY INVOKER" in migrated
+    assert migrated == created
