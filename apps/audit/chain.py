@@ -55,8 +55,8 @@ head = AuditChainHead.__table__
 CONTENT_FIELDS = tuple(c.name for c in entries.columns if c.name != "hash")
 #: The fields the head decides; the canonical text is cut around them (sorted order).
 _HEAD_FIELDS = ("id", "prev_hash", "timestamp")
-#: The canonical content's members in order, each with its `"name":` text.
-_MEMBERS = tuple((name, f'"{name}":') for name in sorted(CONTENT_FIELDS))
+#: The fields an entry brings (everything the head does not decide).
+_ENTRY_FIELDS = tuple(name for name in CONTENT_FIELDS if name not in _HEAD_FIELDS)
 
 #: Lengths of the string columns: values are cut before hashing, not by the database.
 LIMITS = {
@@ -90,20 +90,32 @@ def content_around_head_fields(row):
 
     `texts[0] + id + texts[1] + prev_hash + texts[2] + timestamp + texts[3]`
     is the text `content_hash` hashes (the id a JSON number, the other two's
-    quotes in the cut texts). Compact sorted-key JSON is the members' own
-    encodings joined by commas, so it can be built member by member.
+    quotes in the cut texts). The content is encoded once with stand-ins for
+    the three, then cut around them: every value is a scalar and compact JSON
+    escapes every quote inside a string, so a member's `,"name":` text can
+    only be that member.
     """
-    texts, current = [], ["{"]
-    for i, (name, member) in enumerate(_MEMBERS):
-        current.append(("," if i else "") + member)
-        if name in _HEAD_FIELDS:
-            quote = "" if name == "id" else '"'
-            texts.append("".join(current) + quote)
-            current = [quote]
-        else:
-            current.append(orjson.dumps(row[name]).decode())
-    texts.append("".join(current) + "}")
+    content = {name: row[name] for name in _ENTRY_FIELDS} | _STAND_INS
+    text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS).decode()
+    texts, start = [], 0
+    for kept, member, skipped in _CUTS:
+        at = text.index(member, start)
+        texts.append(text[start : at + kept])
+        start = at + skipped
+    texts.append(text[start:])
     return texts
+
+
+_STAND_INS = {"id": 0, "prev_hash": "", "timestamp": ""}
+#: (length kept before the stand-in, the member as encoded, length up to its end).
+_CUTS = tuple(
+    (len(kept), kept + stand_in + after, len(kept) + len(stand_in))
+    for kept, stand_in, after in (
+        (',"id":', "0", ","),
+        (',"prev_hash":"', "", '",'),
+        (',"timestamp":"', "", '",'),
+    )
+)
 
 
 def clip(entry):
@@ -203,7 +215,6 @@ _MOVE_HEAD = (
 )
 
 
-_ENTRY_FIELDS = tuple(name for name in CONTENT_FIELDS if name not in _HEAD_FIELDS)
 # The procedure's parameters are in this order (models.APPEND_ONE_DDL).
 _CALL_APPEND_ONE = sa.text(
     f"CALL {APPEND_ONE}(:now, :text_0, :text_1, :text_2, :text_3, "
