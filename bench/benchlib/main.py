@@ -19,6 +19,7 @@ from benchlib import (
     BENCH_DIR,
     check,
     client,
+    cpusplit,
     databases,
     inproc,
     memory,
@@ -167,6 +168,7 @@ def run_database(kind: str, args, chosen: dict, log_dir: Path) -> dict:
         cpu = {} if args.no_inproc else _cpu_per_request(servers, chosen, db, cases, token, args)
         rss = _rss_growth(servers, chosen, db, ids, log_dir, args)
         report.print_table(kind, [c.name for c in cases], runs, cpu)
+        report.print_cpu_split(kind, [c.name for c in cases], runs)
         for name, snapshots in rss.items():
             report.print_rss(kind, name, snapshots)
         return {"runs": runs, "cpu": cpu, "rss": rss}
@@ -254,13 +256,17 @@ def _time_cases(kind, cases, servers, token, args, probe: str) -> dict:
         wrk.run(server.port, warmup, token, duration=1, **load)
         _settle(server.port, probe)
     runs = {}
+    db_pid = cpusplit.database_pid(kind)
+    meters = {name: cpusplit.Meter(server.proc.pid, db_pid) for name, server in servers.items()}
     for case in cases:
         for repeat in range(1, args.repeats + 1):
             for name, server in servers.items():
                 if not case.applies_to(name):
                     continue
+                meters[name].start()
                 result = wrk.run(server.port, case, token, duration=args.duration, **load)
                 _settle(server.port, probe)
+                result["cpu_split"] = meters[name].stop(result["requests"])
                 runs.setdefault(case.name, {}).setdefault(name, []).append(result)
                 flag = f"  non-2xx {result['non2xx']}" if result["non2xx"] else ""
                 print(

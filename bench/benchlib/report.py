@@ -87,6 +87,32 @@ def print_table(db: str, case_names: list[str], runs: dict, cpu: dict) -> None:
         )
 
 
+def print_cpu_split(db: str, case_names: list[str], runs: dict) -> None:
+    """CPU ms per request under load, by process (benchlib/cpusplit.py), median of repeats."""
+    print(f"\n=== {db}: CPU ms per request under load, by process (median of repeats) ===")
+    header = f"{'case':<13} {'stack':<12} {'workers':>8} {'database':>9} {'rest':>7} {'total':>7}"
+    print(header)
+    print("-" * len(header))
+    for case in case_names:
+        first = True
+        for stack in sorted(runs.get(case, {}), key=STACK_ORDER.index):
+            splits = [r["cpu_split"] for r in runs[case][stack] if r.get("cpu_split")]
+            if not splits:
+                continue
+            cells = {
+                key: None if splits[0][key] is None else statistics.median(s[key] for s in splits)
+                for key in ("workers_ms", "db_ms", "rest_ms")
+            }
+            total = statistics.median(
+                s["workers_ms"] + (s["db_ms"] or 0.0) + s["rest_ms"] for s in splits
+            )
+            print(
+                f"{case if first else '':<13} {stack:<12} {_fmt(cells['workers_ms'], '8.3f')} "
+                f"{_fmt(cells['db_ms'], '9.3f')} {_fmt(cells['rest_ms'], '7.3f')} {total:7.3f}"
+            )
+            first = False
+
+
 def print_rss(db: str, stack: str, snapshots: list[dict]) -> None:
     print(f"\n=== {db}: {stack} worker RSS (fresh server, mixed reads) ===")
     for snap in snapshots:
