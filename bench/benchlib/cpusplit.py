@@ -29,10 +29,8 @@ def database_pid(kind: str) -> int | None:
 
 
 def _process_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
+    fields = procs.stat_fields(pid)
+    if fields is None:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
 

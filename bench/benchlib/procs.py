@@ -64,18 +64,23 @@ def install_cleanup() -> None:
         signal.signal(sig, _on_signal)
 
 
+def stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first); None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def children(pid: int) -> list[int]:
     """Pids whose parent is pid (gunicorn's workers), from /proc."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
+        fields = stat_fields(int(entry))
+        if fields is not None and int(fields[1]) == pid:
             found.append(int(entry))
     return sorted(found)
 
