@@ -32,9 +32,9 @@ append and the commit, not while the request goes on.
 Timestamps never go back: an entry's is the later of now and the head's.
 
 What it costs: one statement per audited transaction on MySQL, two on
-SQLite, three for a batch on MySQL; and audited write transactions serialize from
-their append to the end of their COMMIT, so on MariaDB they cannot share a log
-flush (group commit); on SQLite every writer serializes anyway. Measured
+SQLite, three for a batch on MySQL; and audited write transactions serialize
+from their append to the end of their COMMIT, so on MariaDB they cannot share
+a log flush (group commit); on SQLite every writer serializes anyway. Measured
 figures are in the audit section of the README.
 """
 
