@@ -27,6 +27,7 @@ import logging
 
 import sqlalchemy as sa
 
+from project.direct_flush import ignores_inserts_and_updates
 from project.errors import APIError
 from project.extensions import db
 from project.signals import model_created, model_deleted, model_updated, signals
@@ -131,6 +132,7 @@ def _on_mapper_configured(mapper, cls):
     _targets.clear()
 
 
+@ignores_inserts_and_updates  # it snapshots objects about to be deleted, nothing else
 def _before_flush(session, flush_context, instances):
     if listening():
         flush.before_flush(session)

@@ -32,6 +32,7 @@ from flask import current_app, request
 from flask_restful import Resource
 from sqlalchemy.orm.exc import StaleDataError
 
+from project import direct_flush
 from project.errors import APIError
 from project.extensions import db
 
@@ -280,10 +281,10 @@ def commit_and_answer(answer):
     its commit, and a writer that finds it locked sleeps before it tries
     again, so there the write commits first and the answer is read after.
     """
+    direct_flush.flush(db.session)
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.commit()
         return answer()
-    db.session.flush()
     response = answer()
     db.session.commit()
     return response
@@ -352,7 +353,7 @@ class UpdateMixin:
             bump_version(obj)
             if prior is not None:
                 prior.note_changes(db.session)
-            db.session.flush()
+            direct_flush.flush(db.session)
         except StaleDataError:
             db.session.rollback()
             raise _lost_race() from None
