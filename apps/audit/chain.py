@@ -172,14 +172,16 @@ def append_one(connection, entry):
         append(connection, [entry])
         return
     row = clip(dict(entry))
-    values = {name: row[name] for name in _ENTRY_FIELDS}
-    values["now"] = datetime.now(UTC)
-    for i, text in enumerate(content_around_head_fields(row)):
-        values[f"text_{i}"] = text.encode()  # bytes: hashed as sent, whatever the collation
-    if connection.execute(_CALL_APPEND_ONE, values).rowcount == 0:
+    values = (
+        datetime.now(UTC).replace(tzinfo=None),  # naive UTC, as UTCDateTime stores it
+        # bytes: hashed as sent, whatever the collation
+        *(text.encode() for text in content_around_head_fields(row)),
+        *(row[name] for name in _ENTRY_FIELDS),
+    )
+    if connection.exec_driver_sql(_CALL_APPEND_ONE, values).rowcount == 0:
         # No head row (deleted by hand: see _lock_head), so the procedure changed nothing.
         ensure_head(connection)
-        connection.execute(_CALL_APPEND_ONE, values)
+        connection.exec_driver_sql(_CALL_APPEND_ONE, values)
 
 
 def _lock_head(connection):
@@ -215,12 +217,12 @@ _MOVE_HEAD = (
 )
 
 
-# The procedure's parameters are in this order (models.APPEND_ONE_DDL).
-_CALL_APPEND_ONE = sa.text(
-    f"CALL {APPEND_ONE}(:now, :text_0, :text_1, :text_2, :text_3, "
-    + ", ".join(f":{name}" for name in _ENTRY_FIELDS)
-    + ")"
-).bindparams(sa.bindparam("now", type_=head.c.timestamp.type))
+# The procedure's parameters, in this order (models.APPEND_ONE_DDL): now, the
+# four pieces of canonical text, the entry's fields. It runs on every audited
+# write, so it is sent in the driver's own SQL (MySQL drivers take `%s`):
+# SQLAlchemy then skips compiling and type processing, and still wraps errors
+# and sends its events.
+_CALL_APPEND_ONE = f"CALL {APPEND_ONE}(" + ", ".join(["%s"] * (5 + len(_ENTRY_FIELDS))) + ")"
 
 
 def _read_head(connection):
