@@ -23,6 +23,15 @@ from benchlib import BENCH_DIR
 
 def run(stack, db_url: str, cases, token: str, iterations: int, rounds: int) -> dict:
     """{case name: {cpu_ms, wall_ms, failures}} for one stack (parent side)."""
+    done = run_child(stack, db_url, cases, token, iterations, rounds)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("INPROC_JSON ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"in-process run of {stack.name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(line.removeprefix("INPROC_JSON "))
+
+
+def run_child(stack, db_url, cases, token, iterations, rounds, prefix=(), timeout=900):
+    """The finished child process (`prefix`: a command to run it under, e.g. valgrind)."""
     spec = {
         "wsgi": stack.wsgi,
         "token": token,
@@ -35,19 +44,15 @@ def run(stack, db_url: str, cases, token: str, iterations: int, rounds: int) -> 
     }
     env = stack.env(db_url)
     env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(BENCH_DIR)])
-    done = subprocess.run(
-        [sys.executable, "-m", "benchlib.inproc"],
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "benchlib.inproc"],
         input=json.dumps(spec),
         env=env,
         cwd=stack.pythonpath[0],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
     )
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("INPROC_JSON ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"in-process run of {stack.name} failed:\n{done.stderr[-3000:]}")
-    return json.loads(line.removeprefix("INPROC_JSON "))
 
 
 # ---- child side -------------------------------------------------------------

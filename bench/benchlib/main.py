@@ -22,6 +22,7 @@ from benchlib import (
     cpusplit,
     databases,
     inproc,
+    instructions,
     memory,
     procs,
     report,
@@ -88,6 +89,12 @@ def parse_args(argv):
     p.add_argument("--ignore-mismatch", action="store_true", help="time even if the JSON differs")
     p.add_argument("--no-install", action="store_true", help="skip apt-get/pip")
     p.add_argument("--no-inproc", action="store_true")
+    p.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per request with callgrind (slow: 1-2 minutes "
+        "per stack and case)",
+    )
     p.add_argument("--keep-db", action="store_true", help="leave the seeded databases behind")
     p.add_argument(
         "--json",
@@ -166,12 +173,15 @@ def run_database(kind: str, args, chosen: dict, log_dir: Path) -> dict:
             procs.stop(server.proc)
 
         cpu = {} if args.no_inproc else _cpu_per_request(servers, chosen, db, cases, token, args)
+        counts = _instructions(servers, chosen, db, cases, token) if args.instructions else {}
         rss = _rss_growth(servers, chosen, db, ids, log_dir, args)
         report.print_table(kind, [c.name for c in cases], runs, cpu)
         report.print_cpu_split(kind, [c.name for c in cases], runs)
+        if counts:
+            report.print_instructions(kind, [c.name for c in cases], counts)
         for name, snapshots in rss.items():
             report.print_rss(kind, name, snapshots)
-        return {"runs": runs, "cpu": cpu, "rss": rss}
+        return {"runs": runs, "cpu": cpu, "instructions": counts, "rss": rss}
     finally:
         for server in servers.values():
             procs.stop(server.proc)
@@ -199,6 +209,22 @@ def _cpu_per_request(servers, chosen, db, cases, token, args) -> dict:
                     f"({result['first_failure']})"
                 )
     return cpu
+
+
+def _instructions(servers, chosen, db, cases, token) -> dict:
+    """counts[stack][case] from callgrind; a stack that fails is reported, not fatal."""
+    if not instructions.available():
+        print("  WARNING instruction counts skipped: valgrind is not installed")
+        return {}
+    counts = {}
+    for name in servers:
+        mine = [c for c in cases if c.applies_to(name)]
+        print(f"  instructions {name} (callgrind, {len(mine)} cases)", flush=True)
+        try:
+            counts[name] = instructions.per_request(chosen[name], db.url, mine, token)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            print(f"  WARNING instructions {name} skipped: {exc}")
+    return counts
 
 
 def _rss_growth(servers, chosen, db, ids, log_dir, args) -> dict:

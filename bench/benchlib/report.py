@@ -128,3 +128,21 @@ def print_rss(db: str, stack: str, snapshots: list[dict]) -> None:
             f"RSS ratio after {snapshots[-1]['requests']} / after "
             f"{snapshots[0]['requests']} requests: {ratio:.3f}"
         )
+
+
+def print_instructions(db: str, case_names: list[str], counts: dict) -> None:
+    """counts[stack][case] = instructions per request; ratio a/b < 1: a executes fewer."""
+    print(f"\n=== {db}: instructions per request, in-process (callgrind; millions) ===")
+    stacks = [s for s in STACK_ORDER if s in counts]
+    print(f"{'case':<13} " + " ".join(f"{s:>12}" for s in stacks))
+    for case in case_names:
+        values = {s: counts[s].get(case) for s in stacks}
+        if not any(values.values()):
+            continue
+        cells = [_fmt(v / 1e6 if v else None, "12.2f") for v in values.values()]
+        ratios = [
+            f"{a}/{b} {values[a] / values[b]:.2f}x"
+            for a, b in RATIO_PAIRS
+            if values.get(a) and values.get(b)
+        ]
+        print(f"{case:<13} " + " ".join(cells) + "   " + "   ".join(ratios))
