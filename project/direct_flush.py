@@ -63,6 +63,10 @@ def flush(session):
             flush_context = UOWTransaction(session)
             flush_context.states[state] = (False, False)
             session.dispatch.after_flush(session, flush_context)
+            # What the unit of work's last step calls; SQLAlchemy has no public
+            # equivalent. It gives the object its identity key and a place in the
+            # identity map, commits its history and takes it out of `session.new`.
+            # tests/project/test_direct_flush.py checks each of these.
             session._register_persistent({state})
             if unread:
                 session.expire(state.obj(), unread)
