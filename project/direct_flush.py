@@ -35,7 +35,7 @@ from sqlalchemy.orm.unitofwork import UOWTransaction
 _NEUTRAL_BEFORE_FLUSH = set()
 _PK_PARAM, _VERSION_PARAM = "direct_flush_pk", "direct_flush_version"
 _update_statements = {}
-_plain_columns = {}
+_plain_shapes = {}
 
 
 def ignores_inserts_and_updates(listener):
@@ -100,28 +100,31 @@ def _single_write(session):
 
 
 def _plain_mapper(mapper):
+    """True for a one-table mapper without insert/update listeners (those can come later)."""
     dispatch = mapper.dispatch
-    return _columns_are_its_table(mapper) and not (
-        mapper.inherits is not None
-        or mapper.polymorphic_on is not None
-        or not isinstance(mapper.local_table, sa.Table)
-        or len(mapper.primary_key) != 1
-        or mapper._delete_orphans
-        or dispatch.before_insert
+    return _plain_shape(mapper) and not (
+        dispatch.before_insert
         or dispatch.after_insert
         or dispatch.before_update
         or dispatch.after_update
     )
 
 
-def _columns_are_its_table(mapper):
-    """Every column attribute is one column of the mapper's table (no SQL expressions)."""
-    plain = _plain_columns.get(mapper)
+def _plain_shape(mapper):
+    """One table, one primary key column, every column attribute one of its columns (cached)."""
+    plain = _plain_shapes.get(mapper)
     if plain is None:
         table = mapper.local_table
-        plain = _plain_columns[mapper] = all(
-            len(attr.columns) == 1 and attr.columns[0].table is table
-            for attr in mapper.column_attrs
+        plain = _plain_shapes[mapper] = (
+            mapper.inherits is None
+            and mapper.polymorphic_on is None
+            and isinstance(table, sa.Table)
+            and len(mapper.primary_key) == 1
+            and not mapper._delete_orphans
+            and all(
+                len(attr.columns) == 1 and attr.columns[0].table is table
+                for attr in mapper.column_attrs
+            )
         )
     return plain
 
