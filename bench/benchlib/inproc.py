@@ -20,6 +20,13 @@ import time
 
 from benchlib import BENCH_DIR
 
+WARMUP = 50  # requests before the measured ones, at most
+
+
+def warmup(iterations: int) -> int:
+    """How many requests the child sends before its `iterations` measured ones."""
+    return min(WARMUP, iterations)
+
 
 def run(stack, db_url: str, cases, token: str, iterations: int, rounds: int) -> dict:
     """{case name: {cpu_ms, wall_ms, failures}} for one stack (parent side)."""
@@ -125,7 +132,7 @@ def _measure(app, case: dict, token: str, iterations: int, rounds: int) -> dict:
         if not status.startswith("2"):
             failures.append(status)
 
-    for _ in range(min(50, iterations)):  # warm caches, connections, imports
+    for _ in range(warmup(iterations)):  # warm caches, connections, imports
         one()
     failures.clear()
     cpu, wall = [], []

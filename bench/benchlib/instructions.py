@@ -44,8 +44,7 @@ def _count(stack, db_url, case, token, iterations) -> int:
 
 def per_request(stack, db_url, cases, token) -> dict:
     """{case name: instructions per request} for one stack."""
-    # The child warms up with min(50, n) requests before its n measured ones.
-    extra = (min(50, MANY) + MANY) - (min(50, FEW) + FEW)
+    extra = (inproc.warmup(MANY) + MANY) - (inproc.warmup(FEW) + FEW)
     counts = {}
     for case in cases:
         few = _count(stack, db_url, case, token, FEW)

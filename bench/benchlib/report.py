@@ -64,11 +64,7 @@ def print_table(db: str, case_names: list[str], runs: dict, cpu: dict) -> None:
             first = False
         rps = {stack: m["rps"] for stack, m in medians.items()}
         for label, values in (("req/s", rps), ("cpu", cpus)):
-            ratios = [
-                f"{a}/{b} {values[a] / values[b]:5.2f}x"
-                for a, b in RATIO_PAIRS
-                if values.get(a) and values.get(b)
-            ]
+            ratios = _ratios(values)
             if ratios:
                 print(f"{'':<13} {label + ' ratio':<11} " + "   ".join(ratios))
         for stack, m in medians.items():
@@ -140,9 +136,13 @@ def print_instructions(db: str, case_names: list[str], counts: dict) -> None:
         if not any(values.values()):
             continue
         cells = [_fmt(v / 1e6 if v else None, "12.2f") for v in values.values()]
-        ratios = [
-            f"{a}/{b} {values[a] / values[b]:.2f}x"
-            for a, b in RATIO_PAIRS
-            if values.get(a) and values.get(b)
-        ]
-        print(f"{case:<13} " + " ".join(cells) + "   " + "   ".join(ratios))
+        print(f"{case:<13} " + " ".join(cells) + "   " + "   ".join(_ratios(values)))
+
+
+def _ratios(values: dict) -> list[str]:
+    """ "a/b 1.23x" for each pair of RATIO_PAIRS that both have a value."""
+    return [
+        f"{a}/{b} {values[a] / values[b]:5.2f}x"
+        for a, b in RATIO_PAIRS
+        if values.get(a) and values.get(b)
+    ]
