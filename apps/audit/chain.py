@@ -27,7 +27,8 @@ append and the commit, not while the request goes on.
   takes the database's write lock, or a plain SELECT when the transaction has
   written already and so holds that lock); number, link and hash the entries
   in Python; one multi-row INSERT and one UPDATE of the head (on SQLite a
-  trigger on the entries moves the head, see models.py).
+  trigger on the entries moves the head, see models.py). On SQLite both
+  statements go straight to the driver's cursor (`_SqliteAppend`).
 
 Timestamps never go back: an entry's is the later of now and the head's.
 
@@ -134,7 +135,17 @@ def append(connection, new_entries):
     """
     if not new_entries:
         return []
+    if connection.dialect.name == "sqlite":
+        return _SqliteAppend.of(connection.dialect).append(connection, new_entries)
     seq, prev_hash, last_time = _lock_head(connection)
+    rows = _chained(new_entries, seq, prev_hash, last_time)
+    connection.execute(_INSERT, rows)
+    connection.execute(_MOVE_HEAD, _moved_head(rows))
+    return rows
+
+
+def _chained(new_entries, seq, prev_hash, last_time):
+    """The entries numbered, timed and hashed after the head (seq, prev_hash, last_time)."""
     now = datetime.now(UTC)
     if last_time is not None and now < last_time:
         now = last_time  # a host whose clock is behind never writes into the past
@@ -147,18 +158,17 @@ def append(connection, new_entries):
         row["prev_hash"] = prev_hash
         row["hash"] = prev_hash = content_hash(row)
         rows.append(row)
-    connection.execute(_INSERT, rows)
-    if not _head_follows_entries(connection):
-        connection.execute(
-            _MOVE_HEAD,
-            {
-                "new_seq": seq,
-                "new_prev_hash": rows[-1]["prev_hash"],
-                "new_hash": prev_hash,
-                "new_time": now,
-            },
-        )
     return rows
+
+
+def _moved_head(rows):
+    last = rows[-1]
+    return {
+        "new_seq": last["id"],
+        "new_prev_hash": last["prev_hash"],
+        "new_hash": last["hash"],
+        "new_time": last["timestamp"],
+    }
 
 
 def append_one(connection, entry):
@@ -227,15 +237,83 @@ _CALL_APPEND_ONE = f"CALL {APPEND_ONE}(" + ", ".join(["%s"] * (5 + len(_ENTRY_FI
 
 def _read_head(connection):
     """The head row, locked for this transaction, in one statement."""
-    if connection.dialect.name != "sqlite":
-        statement = _LOCK
-    elif connection.connection.dbapi_connection.in_transaction:
-        # sqlite3 opens a transaction at a transaction's first write, which took
-        # the database's write lock: nobody else can move the head meanwhile.
-        statement = _READ
-    else:
-        statement = _TOUCH
-    return connection.execute(statement).first()
+    return connection.execute(_LOCK).first()
+
+
+class _SqliteAppend:
+    """SQLite's append: the same statements, compiled once, sent on the driver's cursor.
+
+    On SQLite every statement of the append runs while the writer holds the
+    whole database, and SQLAlchemy's execution around a statement costs
+    several times what SQLite spends on it (a head read: about 12 us against
+    2). So the statements are compiled once per dialect and run on the DBAPI
+    cursor of the connection's transaction, values converted by the columns'
+    own bind and result processors, so rows are stored exactly as SQLAlchemy
+    stores them; driver errors are wrapped as SQLAlchemy wraps them. What is
+    given up: these two statements do not pass through SQLAlchemy's
+    `before_cursor_execute` events.
+
+    The lock: sqlite3 opens a transaction at its first write, which takes the
+    database's write lock, so in a transaction that has written a plain read
+    of the head suffices (nobody else can move it meanwhile); otherwise a
+    no-op `UPDATE ... RETURNING` of the head takes that lock and reads it.
+    """
+
+    _compiled = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, dialect):
+        found = cls._compiled.get(dialect)
+        if found is None:
+            found = cls._compiled[dialect] = cls(dialect)
+        return found
+
+    def __init__(self, dialect):
+        def literal(statement):
+            return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+        self.read, self.touch = literal(_READ), literal(_TOUCH)
+        insert = _INSERT.compile(dialect=dialect, column_keys=[c.name for c in entries.columns])
+        self.insert, self.insert_order = insert.string, tuple(insert.positiontup)
+        self.to_db = [
+            (index, processor)
+            for index, name in enumerate(self.insert_order)
+            if (processor := entries.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+            is not None
+        ]
+        self.head_time = head.c.timestamp.type.dialect_impl(dialect).result_processor(dialect, None)
+        self.dbapi_error = dialect.loaded_dbapi.Error
+
+    def append(self, connection, new_entries):
+        driver_connection = connection.connection.dbapi_connection
+        statement, params = self.read if driver_connection.in_transaction else self.touch, ()
+        cursor = driver_connection.cursor()
+        try:
+            found = cursor.execute(statement).fetchone()
+            if found is None:  # the head row was deleted by hand: see _lock_head
+                cursor.close()
+                ensure_head(connection)
+                cursor = driver_connection.cursor()
+                found = cursor.execute(statement).fetchone()
+            seq, prev_hash, last_time = found
+            if self.head_time is not None:
+                last_time = self.head_time(last_time)
+            rows = _chained(new_entries, seq, prev_hash, last_time)
+            statement, params = self.insert, [self._values(row) for row in rows]
+            cursor.executemany(statement, params)
+        except self.dbapi_error as exc:
+            raise sa.exc.DBAPIError.instance(statement, params, exc, self.dbapi_error) from exc
+        finally:
+            cursor.close()
+        if not _head_follows_entries(connection):
+            connection.execute(_MOVE_HEAD, _moved_head(rows))
+        return rows
+
+    def _values(self, row):
+        values = [row[name] for name in self.insert_order]
+        for index, processor in self.to_db:
+            values[index] = processor(values[index])
+        return values
 
 
 _trigger_seen = weakref.WeakKeyDictionary()
