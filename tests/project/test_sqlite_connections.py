@@ -49,3 +49,20 @@ def test_a_row_pointing_nowhere_is_refused(tmp_path):
             connection.exec_driver_sql("INSERT INTO child (id, parent_id) VALUES (1, 42)")
     finally:
         dispose(app)
+
+
+def test_the_connection_handed_back_last_is_handed_out_next(tmp_path):
+    # SQLite keeps a connection's page cache while nobody else wrote: reusing the
+    # connection a request just used reads the pages it just read from memory.
+    app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'file.sqlite3'}")
+    try:
+        with app.app_context():
+            first, second = db.engine.connect(), db.engine.connect()
+            drivers = [c.connection.dbapi_connection for c in (first, second)]
+            first.close()
+            second.close()
+            with db.engine.connect() as again:
+                reused = again.connection.dbapi_connection
+    finally:
+        dispose(app)
+    assert reused is drivers[1]
