@@ -5,6 +5,7 @@ Receivers connect with `weak=False` when they are lambdas or closures
 """
 
 from blinker import Namespace
+from flask import g, has_app_context, has_request_context, request
 
 signals = Namespace()
 
@@ -37,8 +38,6 @@ def request_meta():
     Outside a request all are None except request_id, which a job carries
     over from the request that queued it.
     """
-    from flask import g, has_app_context, has_request_context, request
-
     if not has_request_context():
         # A job or a command: the request id that queued it, when project.jobs set one.
         request_id = g.get("request_id") if has_app_context() else None
@@ -51,7 +50,7 @@ def request_meta():
         }
     return {
         "ip": request.remote_addr,
-        "user_agent": request.user_agent.string or None,
+        "user_agent": request.environ.get("HTTP_USER_AGENT") or None,
         "request_id": g.get("request_id"),
         "method": request.method,
         "path": request.path,

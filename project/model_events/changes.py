@@ -82,8 +82,13 @@ class ChangeBatch:
 
 def mask_fragments():
     if has_app_context():
-        return tuple(f.lower() for f in current_app.config.get("AUDIT_MASK_FIELDS", ()))
+        return _lowered(tuple(current_app.config.get("AUDIT_MASK_FIELDS", ())))
     return DEFAULT_MASK_FIELDS
+
+
+@lru_cache(maxsize=32)
+def _lowered(fragments):
+    return tuple(f.lower() for f in fragments)
 
 
 def policy_for(model):
@@ -155,11 +160,14 @@ def identity_text(values):
 
 
 def object_id_of(obj):
-    mapper = sa.inspect(type(obj))
-    state = sa.inspect(obj)
-    return identity_text(
-        [state.dict.get(mapper.get_property_by_column(c).key) for c in mapper.primary_key]
-    )
+    values = sa.inspect(obj).dict
+    return identity_text([values.get(key) for key in _primary_key_attributes(type(obj))])
+
+
+@lru_cache(maxsize=512)
+def _primary_key_attributes(cls):
+    mapper = sa.inspect(cls)
+    return tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
 
 
 @lru_cache(maxsize=512)

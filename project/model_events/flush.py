@@ -13,6 +13,7 @@ setting an attribute whose value was expired loads the old value first.
 """
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE
 
 from .cascades import cascaded_changes
 from .changes import (
@@ -80,7 +81,7 @@ def _created(obj, state, policy):
         value = state.dict[key] if key in state.dict else getattr(obj, key)
         changes[key] = [None, masked_value(key, value, policy)]
     for key in policy.collections:
-        added = state.attrs[key].history.added
+        added = state.get_history(key, PASSIVE_NO_INITIALIZE).added
         if added:
             changes[key] = [None, _masked_labels(key, added, policy)]
     object_id = object_id_of(obj)
@@ -96,7 +97,8 @@ def _changed_histories(state, keys):
     modified = state.committed_state
     for key in keys:
         if key in modified:
-            history = state.attrs[key].history
+            # What `state.attrs[key].history` returns, without building every attribute's state.
+            history = state.get_history(key, PASSIVE_NO_INITIALIZE)
             if history.added or history.deleted:
                 yield key, history
 
