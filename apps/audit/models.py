@@ -13,6 +13,10 @@ from project.models import UTCDateTime, db
 GENESIS = "0" * 64
 
 _LONG_TEXT = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+#: On SQLite an INTEGER primary key is the table's rowid: the entries live in one
+#: b-tree keyed by id. Any other type (BIGINT) makes SQLite keep a rowid table
+#: plus a unique index on id, one more b-tree for every append to write.
+_ENTRY_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class AuditEntry(db.Model):
@@ -26,7 +30,7 @@ class AuditEntry(db.Model):
 
     __audit__ = False  # the log does not log itself
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(_ENTRY_ID, primary_key=True, autoincrement=False)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     action: Mapped[str] = mapped_column(sa.String(64))
     outcome: Mapped[str] = mapped_column(sa.String(16))

@@ -43,3 +43,31 @@ def test_on_a_migrated_sqlite_database_the_head_follows_each_appended_entry(tmp_
     updates = [s for s in statements if s.startswith("UPDATE")]
     assert {s.split()[0] for s in statements} == {"BEGIN", "UPDATE", "INSERT"}
     assert len(updates) == 1 and updates[0].endswith("RETURNING seq, hash, timestamp")
+
+
+def test_on_a_migrated_sqlite_database_an_entry_id_is_the_rowid_and_old_entries_stay(tmp_path):
+    from apps.audit import chain, verify
+
+    app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
+    entry = dict.fromkeys(chain.CONTENT_FIELDS)
+    entry |= {"action": "custom", "outcome": "success", "changes": "{}", "extra": "{}"}
+    with app.app_context():
+        flask_migrate.upgrade(revision="9d5a7c2e4f61")  # entries keyed by a BIGINT
+        with db.engine.begin() as connection:
+            before = chain.append(connection, [dict(entry), dict(entry)])
+        flask_migrate.upgrade()
+        with db.engine.begin() as connection:
+            chain.append(connection, [dict(entry)])
+        with db.engine.connect() as connection:
+            columns = connection.exec_driver_sql("PRAGMA table_info(audit_audit_entry)").all()
+            indexes = connection.exec_driver_sql("PRAGMA index_list(audit_audit_entry)").all()
+            kept = connection.execute(sa.text("SELECT hash FROM audit_audit_entry WHERE id <= 2"))
+            kept = [row[0] for row in kept]
+            head = chain.read_head(connection)
+            result = verify.walk(connection)
+        db.engine.dispose()
+    assert next(c for c in columns if c[1] == "id")[2] == "INTEGER"
+    assert not [index for index in indexes if index[1].startswith("sqlite_autoindex")]
+    assert kept == [row["hash"] for row in before]
+    # The rebuilt table has its trigger again: the head followed the third entry.
+    assert head[0] == 3 and result.fault is None and result.count == 3
