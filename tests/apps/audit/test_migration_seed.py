@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from project import create_app
 from project.extensions import db
 
+from .entries import an_entry
+
 
 def test_db_upgrade_seeds_the_chain_head(tmp_path):
     app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
@@ -20,8 +22,7 @@ def test_on_a_migrated_sqlite_database_the_head_follows_each_appended_entry(tmp_
     from apps.audit import chain
 
     app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
-    entry = dict.fromkeys(chain.CONTENT_FIELDS)
-    entry |= {"action": "custom", "outcome": "success", "changes": "{}", "extra": "{}"}
+    entry = an_entry()
     statements = []
 
     with app.app_context():
@@ -49,8 +50,7 @@ def test_on_a_migrated_sqlite_database_an_entry_id_is_the_rowid_and_old_entries_
     from apps.audit import chain, verify
 
     app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'migrated.sqlite3'}")
-    entry = dict.fromkeys(chain.CONTENT_FIELDS)
-    entry |= {"action": "custom", "outcome": "success", "changes": "{}", "extra": "{}"}
+    entry = an_entry()
     with app.app_context():
         flask_migrate.upgrade(revision="9d5a7c2e4f61")  # entries keyed by a BIGINT
         with db.engine.begin() as connection:

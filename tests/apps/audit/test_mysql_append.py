@@ -16,6 +16,7 @@ from project import create_app
 from project.extensions import db
 
 from ...project.support import mariadb_database
+from .entries import EVERY_FIELD, an_entry, logged_rows
 
 
 @pytest.fixture
@@ -29,17 +30,6 @@ def mysql_app():
             finally:
                 db.session.remove()
                 db.engine.dispose()
-
-
-def an_entry(**values):
-    entry = dict.fromkeys(chain.CONTENT_FIELDS)  # id, prev_hash, timestamp: the head decides
-    return (
-        entry | {"action": "custom", "outcome": "success", "changes": "{}", "extra": "{}"} | values
-    )
-
-
-def logged_rows(connection):
-    return connection.execute(chain.entries.select().order_by(chain.entries.c.id)).mappings().all()
 
 
 def test_one_audited_write_is_one_statement_and_the_server_hashes_as_documented(mysql_app):
@@ -109,22 +99,7 @@ def test_an_entry_that_fails_to_insert_leaves_the_head_where_it_was(mysql_app):
 
 
 def test_every_field_is_stored_as_given(mysql_app):
-    given = {
-        "action": "publish",
-        "outcome": "failure",
-        "actor_id": 7,
-        "actor_username": "zoë",
-        "ip": "2001:db8::1",
-        "user_agent": "agent 'quoted' \\ backslash",
-        "request_id": "req-1",
-        "method": "POST",
-        "path": "/api/articles/3/publish?x=%41",
-        "object_type": "articles.Article",
-        "object_id": "3",
-        "object_repr": "<Article 3>",
-        "changes": '{"title":["a","b"]}',
-        "extra": '{"note":"ünïcode"}',
-    }
+    given = dict(EVERY_FIELD)
     with db.engine.begin() as connection:
         chain.append_one(connection, an_entry(**given))
     with db.engine.connect() as connection:

@@ -14,6 +14,8 @@ from apps.audit import chain, verify
 from project import create_app
 from project.extensions import db
 
+from .entries import EVERY_FIELD, an_entry, logged_rows
+
 
 @pytest.fixture
 def sqlite_app(tmp_path):
@@ -25,17 +27,6 @@ def sqlite_app(tmp_path):
         finally:
             db.session.remove()
             db.engine.dispose()
-
-
-def an_entry(**values):
-    entry = dict.fromkeys(chain.CONTENT_FIELDS)  # id, prev_hash, timestamp: the head decides
-    return (
-        entry | {"action": "custom", "outcome": "success", "changes": "{}", "extra": "{}"} | values
-    )
-
-
-def logged_rows(connection):
-    return connection.execute(chain.entries.select().order_by(chain.entries.c.id)).mappings().all()
 
 
 def test_audited_writes_chain_and_verify(sqlite_app):
@@ -54,22 +45,7 @@ def test_audited_writes_chain_and_verify(sqlite_app):
 
 
 def test_every_field_is_stored_as_given_and_read_back_as_appended(sqlite_app):
-    given = {
-        "action": "publish",
-        "outcome": "failure",
-        "actor_id": 7,
-        "actor_username": "zoë",
-        "ip": "2001:db8::1",
-        "user_agent": "agent 'quoted' \\ backslash",
-        "request_id": "req-1",
-        "method": "POST",
-        "path": "/api/articles/3/publish?x=%41",
-        "object_type": "articles.Article",
-        "object_id": "3",
-        "object_repr": "<Article 3>",
-        "changes": '{"title":["a","b"]}',
-        "extra": '{"note":"ünïcode"}',
-    }
+    given = dict(EVERY_FIELD)
     with db.engine.begin() as connection:
         (appended,) = chain.append(connection, [an_entry(**given)])
     with db.engine.connect() as connection:
