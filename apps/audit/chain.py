@@ -320,9 +320,7 @@ _trigger_seen = weakref.WeakKeyDictionary()
 
 
 def _head_follows_entries(connection):
-    """True on a SQLite database whose trigger moves the head (looked up once per engine)."""
-    if connection.dialect.name != "sqlite":
-        return False
+    """True when this SQLite database has the trigger that moves the head (once per engine)."""
     engine = connection.engine
     seen = _trigger_seen.get(engine)
     if seen is None:
