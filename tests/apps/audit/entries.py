@@ -1,6 +1,26 @@
-"""Entries built and read back by the tests that call `chain` directly."""
+"""For the tests that call `chain` directly: an app on a migrated database, entries, rows."""
+
+from contextlib import contextmanager
+
+import flask_migrate
 
 from apps.audit import chain
+from project import create_app
+from project.extensions import db
+
+
+@contextmanager
+def migrated_app(url):
+    """An app on the database at `url` upgraded by the migrations, in its app context."""
+    app = create_app("testing", DATABASE_URL=url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
 
 #: A value for every field an entry brings, with quotes, a backslash and non-ASCII text.
 EVERY_FIELD = {

@@ -6,30 +6,24 @@ tests), on a database built by the migrations: the behaviour is MySQL's.
 
 from datetime import datetime
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 
 from apps.articles.models import Tag
 from apps.audit import chain, models, verify
-from project import create_app
 from project.extensions import db
 
 from ...project.support import mariadb_database
-from .entries import EVERY_FIELD, an_entry, logged_rows
+from .entries import EVERY_FIELD, an_entry, logged_rows, migrated_app
 
 
 @pytest.fixture
 def mysql_app():
-    with mariadb_database("audit_append") as url:
-        app = create_app("testing", DATABASE_URL=url.render_as_string(hide_password=False))
-        with app.app_context():
-            flask_migrate.upgrade()
-            try:
-                yield app
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+    with (
+        mariadb_database("audit_append") as url,
+        migrated_app(url.render_as_string(hide_password=False)) as app,
+    ):
+        yield app
 
 
 def test_one_audited_write_is_one_statement_and_the_server_hashes_as_documented(mysql_app):

@@ -5,28 +5,20 @@ On a SQLite file built by the migrations, whatever database the suite runs on.
 
 from datetime import UTC, datetime
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 
 from apps.articles.models import Tag
 from apps.audit import chain, verify
-from project import create_app
 from project.extensions import db
 
-from .entries import EVERY_FIELD, an_entry, logged_rows
+from .entries import EVERY_FIELD, an_entry, logged_rows, migrated_app
 
 
 @pytest.fixture
 def sqlite_app(tmp_path):
-    app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'append.sqlite3'}")
-    with app.app_context():
-        flask_migrate.upgrade()
-        try:
-            yield app
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    with migrated_app(f"sqlite:///{tmp_path / 'append.sqlite3'}") as app:
+        yield app
 
 
 def test_audited_writes_chain_and_verify(sqlite_app):
