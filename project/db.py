@@ -135,3 +135,24 @@ def adopt(session, model, values):
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def refresh_statistics(connection, tables):
+    """Have the database measure `tables` again, for its query planner: after a bulk load.
+
+    InnoDB measures a table in the background once a tenth of it has changed
+    since its last measurement, so a table filled in batches can keep figures
+    from part-way through the load (an index of 30,000 entries counted as one
+    page). With those, MariaDB joined a page's tags through the tag index and
+    read every link of every tag: 2.5 ms instead of 0.3. `ANALYZE` is what a
+    DBA runs after a load; PostgreSQL's autovacuum is as late. SQLite plans
+    without statistics until ANALYZE is first run, so it is left as it is.
+    """
+    dialect = connection.dialect
+    names = ", ".join(dialect.identifier_preparer.format_table(table) for table in tables)
+    if not names:
+        return
+    if dialect.name == "mysql":
+        connection.exec_driver_sql(f"ANALYZE TABLE {names}").fetchall()
+    elif dialect.name == "postgresql":
+        connection.exec_driver_sql(f"ANALYZE {names}")

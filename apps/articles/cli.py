@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from flask.cli import AppGroup
 
 from apps.accounts.models import User
+from project.db import refresh_statistics
 from project.extensions import db
 from project.models import utcnow
 
@@ -148,6 +149,9 @@ def seed(articles, users, tags, tags_per_article, comments_per_article, random_s
             _insert(Comment.__table__, comments)
             db.session.commit()
             bar.update(count)
+    db.session.commit()
+    tables = [User.__table__, Tag.__table__, Article.__table__, article_tags, Comment.__table__]
+    refresh_statistics(db.session.connection(), tables)
     db.session.commit()
     click.echo(
         f"Seeded {users} users, {len(tag_names)} tags, {articles} articles "
