@@ -15,7 +15,9 @@ def _count(db, table):
 
 
 def test_seed_writes_the_rows_it_announces(app, db):
-    result = _seed(app, "--articles", "30", "--users", "3", "--tags", "5", "--tags-per-article", "2")
+    result = _seed(
+        app, "--articles", "30", "--users", "3", "--tags", "5", "--tags-per-article", "2"
+    )
 
     assert result.exit_code == 0, result.output
     assert "Seeded 3 users, 5 tags, 30 articles (2 tags and 1 comments each)" in result.output
