@@ -119,6 +119,7 @@ def client(app, db):
 class QueryCounter:
     def __init__(self):
         self.statements = []
+        self.parameters = []
 
     @property
     def count(self):
@@ -126,6 +127,7 @@ class QueryCounter:
 
     def __call__(self, conn, cursor, statement, parameters, context, executemany):
         self.statements.append(statement)
+        self.parameters.append(parameters)
 
 
 @pytest.fixture

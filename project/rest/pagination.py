@@ -4,7 +4,9 @@ Page numbers: `?page=2&size=20` gives
 `{"items", "page", "size", "total", "pages", "next", "previous"}`; `?count=false`
 skips the COUNT query (total and pages are then null, and one extra row is
 read to know whether there is a next page). Deep pages select the page's ids
-first and join the rest to just those ids.
+first and join the rest to just those ids; a page nearer the end than the
+start is counted back from the end (the ordering reversed), so the last
+pages of a large table cost what the first ones do.
 
 Keyset: `?cursor=` (empty for the first page) gives `{"items", "size", "next",
 "previous"}` where next/previous carry an opaque cursor; the query seeks past
@@ -19,6 +21,8 @@ from urllib.parse import quote
 import orjson
 import sqlalchemy as sa
 from flask import current_app, request
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 from werkzeug.datastructures import MultiDict
 
 from project.errors import APIError, ValidationError
@@ -103,7 +107,7 @@ class PageNumberPagination(_Pagination):
                 404, "not_found", f"Page {page} does not exist; there are {pages} pages."
             )
         limit = size if with_count else size + 1
-        items = fetch(page_of(query, model, limit, (page - 1) * size))
+        items = fetch(page_of(query, model, limit, (page - 1) * size, total))
         has_next = page < pages if with_count else len(items) > size
         items = items[:size]
         if not with_count and not items and page > 1:
@@ -133,13 +137,61 @@ def count(query, model):
     return _count_templates.execute("count", query.order_by(None), _count_statement).scalar_one()
 
 
-def page_of(query, model, limit, offset):
-    """The page as an entity query; deep pages pick ids first (a deferred join)."""
+def page_of(query, model, limit, offset, total=None):
+    """The page as an entity query; deep pages pick ids first (a deferred join).
+
+    With `total` known, a page nearer the end is picked by skipping
+    `total - offset - limit` rows in the reversed ordering: the database
+    steps over fewer rows, and the outer query keeps the page in its order.
+    That needs an ordering that can be reversed row for row: plain columns,
+    ascending or descending, the primary key last (ties broken the same way
+    both ways); any other ordering steps over `offset` rows as usual.
+    """
     if offset == 0:
         return query.limit(limit)
     primary_key = sa.inspect(model).primary_key[0]
-    ids = query.with_only_columns(primary_key).limit(limit).offset(offset).subquery()
+    ids = query.with_only_columns(primary_key)
+    from_end = None if total is None else total - offset - limit
+    backwards = _reversed(query, primary_key) if from_end is not None else None
+    if backwards is not None and from_end < offset:
+        if from_end < 0:  # the last page, shorter than `limit`
+            limit, from_end = limit + from_end, 0
+        ids = ids.order_by(None).order_by(*backwards).limit(max(limit, 0)).offset(from_end)
+    else:
+        ids = ids.limit(limit).offset(offset)
+    ids = ids.subquery()
     return query.join(ids, ids.c[primary_key.key] == primary_key)
+
+
+_FLIPPED = {operators.asc_op: sa.desc, operators.desc_op: sa.asc}
+
+
+def _reversed(query, primary_key):
+    """The ORDER BY of `query` turned around, or None when it cannot be (see `page_of`)."""
+    clauses = query._order_by_clauses  # SQLAlchemy keeps no public accessor for it
+    backwards = []
+    for clause in clauses:
+        if isinstance(clause, UnaryExpression) and clause.modifier in _FLIPPED:
+            element = clause.element
+            flip = _FLIPPED[clause.modifier]
+        elif isinstance(clause, sa.Column):
+            element, flip = clause, sa.desc
+        else:
+            return None  # NULLS FIRST/LAST, labels, expressions: not reversed
+        if not isinstance(element, sa.Column):
+            return None
+        backwards.append(flip(element))
+    if not clauses or not _is_column(backwards[-1].element, primary_key):
+        return None
+    return backwards
+
+
+def _is_column(element, column):
+    return element is column or (
+        isinstance(element, sa.Column)
+        and element.table is column.table
+        and element.key == column.key
+    )
 
 
 class CursorPagination(_Pagination):

@@ -105,6 +105,36 @@ def test_bad_pagination_is_a_422_naming_the_parameter(client, query, parameter):
     assert list(response.json["error"]["fields"]) == [parameter]
 
 
+@pytest.mark.parametrize("ordering", [None, "title", "-title", "created_at", "-created_at,title"])
+def test_every_page_holds_what_counting_from_the_start_gives(client, user, make_article, ordering):
+    """Pages nearer the end are read backwards from it: the same rows, in the same order."""
+    for title in ["A", "B", "A", "C", "B", "A", "A"]:
+        make_article(user, title)
+    order = f"&ordering={ordering}" if ordering else ""
+    query = f"size=2{order}"
+    whole = ids(client.get(f"/api/articles?size=100{order}"))
+    seen = []
+    for page in range(1, 5):
+        counted = client.get(f"/api/articles?{query}&page={page}")
+        assert ids(counted) == ids(client.get(f"/api/articles?{query}&page={page}&count=false"))
+        seen += ids(counted)
+    assert seen == whole and len(whole) == 7
+
+
+def test_the_last_page_is_read_from_the_end(client, user, make_article, count_queries):
+    articles = [make_article(user) for _ in range(9)]
+    with count_queries() as counter:
+        response = client.get("/api/articles?size=2&page=5")
+    assert ids(response) == [articles[0].id]
+    (statement, parameters), *_ = [
+        (s, p) for s, p in zip(counter.statements, counter.parameters, strict=True) if "JOIN" in s
+    ]
+    inner = statement[statement.index("(SELECT") :]
+    assert "ORDER BY articles_article.id ASC" in inner
+    values = list(parameters.values()) if isinstance(parameters, dict) else list(parameters)
+    assert 8 not in values  # the rows before the page are not stepped over
+
+
 def test_a_page_past_the_end_is_404(client, user, make_article):
     make_article(user)
     response = client.get("/api/articles?page=2")
