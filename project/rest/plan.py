@@ -9,9 +9,10 @@ select and how to turn each row into the dumped dict:
   table instead of sorting the join; see PITFALLS, performance notes);
 - `RelatedCount` is a correlated COUNT subquery in the same row;
 - a to-many relationship (`Pluck` or `Nested(many=True)`) is one more query
-  for all rows of the page at once (`WHERE parent_id IN (...)`).
+  for all rows of the page at once (`WHERE parent_id IN (...)`); a `Pluck` of
+  names rides in the row instead where the database can (see `aggregate`).
 
-So a page costs 1 + (number of to-many fields) statements, whatever its size,
+So a page costs at most 1 + (number of to-many fields) statements, whatever its size,
 and no ORM object is built. A schema the plan cannot express (Method fields,
 deeper nesting, dump hooks) falls back to ORM objects with eager loading
 derived from the same nested fields, which is also constant in queries.
@@ -19,6 +20,7 @@ derived from the same nested fields, which is also constant in queries.
 
 import itertools
 
+import orjson
 import sqlalchemy as sa
 from marshmallow import fields
 from sqlalchemy.orm import joinedload, selectinload
@@ -26,6 +28,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from project.db import adopt, column_attributes, snapshot
 from project.extensions import db
 
+from .aggregate import aggregates, can_aggregate, names_column
 from .dump import _value_expression, dumper_for, has_dump_hooks
 from .fields import RelatedCount
 
@@ -117,6 +120,8 @@ class _ToMany:
         columns = [prop.mapper.columns[name] for name in column_names]
         self.key = prop.key
         self.dump_child = dump_child
+        #: True when the parent's row carries the values too (`aggregate.names_column`).
+        self.aggregated = False
         (_, link_column) = prop.synchronize_pairs[0]
         query = sa.select(link_column, *columns)
         if prop.secondary is not None:
@@ -131,10 +136,23 @@ class _ToMany:
         )
 
     def load(self, ids):
-        """{parent id: [dumped child, ...]} for the given parent ids."""
+        """{parent id: [dumped child, ...]} for the given parent ids; {} when the rows hold them."""
+        if not ids or (self.aggregated and aggregates(db.session.get_bind().dialect)):
+            return {}
+        return self.query(ids)
+
+    def children(self, aggregated, parent_id, loaded):
+        """A parent's plucked values: its row's JSON array, else `loaded` (see aggregate)."""
+        if aggregated is None:
+            return loaded.get(parent_id, [])
+        try:
+            return orjson.loads(aggregated)
+        except orjson.JSONDecodeError:  # cut short by the server's group_concat_max_len
+            return self.query([parent_id]).get(parent_id, [])
+
+    def query(self, ids):
+        """{parent id: [dumped child, ...]}: the children of `ids`, read with one query."""
         grouped = {}
-        if not ids:
-            return grouped
         rows = execute_rows(self.statement, {"ids": ids}).all()
         dump = self.dump_child
         if dump is None:
@@ -144,6 +162,15 @@ class _ToMany:
             for row in rows:
                 grouped.setdefault(row[0], []).append(dump(row[1:]))
         return grouped
+
+
+class _RowsChildren:
+    """The source of a row's column of plucked children (`aggregate`): relationship `key`."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
 
 
 class ReadPlan:
@@ -233,7 +260,7 @@ class ReadPlan:
         if attr in self.mapper.relationships:
             prop = self.mapper.relationships[attr]
             if isinstance(field, fields.Pluck):
-                return self._pluck(field, prop, attr)
+                return self._pluck(field, prop, attr, namespace)
             if type(field) is fields.Nested:
                 if prop.uselist:
                     return self._nested_many(field, prop, attr, namespace)
@@ -264,11 +291,21 @@ class ReadPlan:
         items = _nested_items(field.schema, prop.mapper, attr, namespace, source)
         return f"(None if r[{presence}] is None else {{{items}}})"
 
-    def _pluck(self, field, prop, attr):
+    def _pluck(self, field, prop, attr, namespace):
         if not prop.uselist or not field.many:
             raise Unplannable(f"{attr!r}: only to-many Pluck fields are planned")
         inner = field.schema.fields[field.field_name]
-        return self._add_to_many(_ToMany(prop, [inner.attribute or field.field_name]))
+        name = inner.attribute or field.field_name
+        child = _ToMany(prop, [name])
+        if not can_aggregate(prop.mapper.columns[name]):
+            return self._add_to_many(child)
+        child.aggregated = True
+        names = names_column(prop, prop.mapper.columns[name]).label(f"{attr}_names")
+        index = self._add_column(names, _RowsChildren(prop.key))
+        loaded = self._add_to_many(child)
+        child_name = f"_many{next(_counter)}"
+        namespace[child_name] = child
+        return f"{child_name}.children(r[{index}], r[{self._pk_index}], {loaded})"
 
     def _nested_many(self, field, prop, attr, namespace):
         names = []
@@ -284,8 +321,10 @@ class ReadPlan:
         return self._add_to_many(_ToMany(prop, names, child_namespace["dump_child"]))
 
     def _add_to_many(self, child):
+        """The generated code for `child`'s values of row `r`: `many[n]` when aggregated."""
         self.to_many.append(child)
-        return f"many[{len(self.to_many) - 1}].get(r[{self._pk_index}], [])"
+        loaded = f"many[{len(self.to_many) - 1}]"
+        return loaded if child.aggregated else f"{loaded}.get(r[{self._pk_index}], [])"
 
     def select(self, query, extra_columns=()):
         """Turn an entity query (`select(Model).where(...)`) into this plan's row query."""
@@ -433,11 +472,14 @@ class Prior:
         for index, source in enumerate(plan.sources):
             if isinstance(source, str):
                 values[index] = getattr(obj, source)
+            elif isinstance(source, _RowsChildren):
+                if source.key in changed:
+                    values[index] = None  # read again below, with the other to-many fields
             elif not changed.isdisjoint(source):
                 return None
         pk = values[plan._pk_index]
         many = [
-            child.load([pk]) if child.key in changed else loaded
+            child.query([pk]) if child.key in changed else loaded
             for child, loaded in zip(plan.to_many, self.many, strict=True)
         ]
         return plan.dump_row(values, many)

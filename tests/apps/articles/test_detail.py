@@ -7,6 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from apps.articles import views
 from apps.articles.models import Article, Tag
 from project.extensions import db
+from project.rest.aggregate import aggregates
 
 
 def test_detail_has_the_article_and_an_etag(client, user, make_article):
@@ -215,8 +216,11 @@ def test_a_patch_is_answered_from_the_read_before_it(app, client, user, make_art
     assert response.headers["ETag"] == '"v2"'
     assert events.count("commit") == 1 and events.count("checkout") == 1
     update = next(i for i, e in enumerate(events) if e.startswith("UPDATE articles_article"))
-    # One read of the article before the write (its row, then its tags), none after it.
-    assert sum("FROM articles_article" in e for e in events[:update]) == 2
+    # One read of the article before the write (its row, then its tags unless the row
+    # holds them), none after it.
+    with app.app_context():
+        reads = 1 if aggregates(db.engine.dialect) else 2
+    assert sum("FROM articles_article" in e for e in events[:update]) == reads
     assert not any("FROM articles_article" in e for e in events[update:])
     assert client.get(path, headers=user.headers).json == response.json
 

@@ -2,6 +2,9 @@
 
 import pytest
 
+from project.extensions import db
+from project.rest.aggregate import aggregates
+
 
 def ids(response):
     return [item["id"] for item in response.json["items"]]
@@ -56,14 +59,18 @@ def test_authors_also_see_their_own_drafts(client, user, make_user, make_article
 
 @pytest.mark.parametrize("size", [5, 100])
 def test_a_page_costs_the_same_few_statements_whatever_its_size(
-    client, user, make_article, count_queries, size
+    app, client, user, make_article, count_queries, size
 ):
     for i in range(size):
         make_article(user, tags=[f"t{i % 7}", "common"], comments=i % 3)
     with count_queries() as counter:
         response = client.get(f"/api/articles?size={size}")
     assert len(response.json["items"]) == size
-    assert counter.count == 3, counter.statements  # count, rows (+author, +comments), tags
+    assert response.json["items"][0]["tags"] == sorted([f"t{(size - 1) % 7}", "common"])
+    # count, rows (+author, +comments), tags (in the rows' own query where the database can)
+    with app.app_context():
+        expected = 2 if aggregates(db.engine.dialect) else 3
+    assert counter.count == expected, counter.statements
 
 
 def test_count_false_skips_the_count_query(client, user, make_article, count_queries):
@@ -213,7 +220,7 @@ def test_oversized_search_is_422(client):
     assert "search" in response.json["error"]["fields"]
 
 
-def test_keyset_pages_walk_forward_and_back(client, user, make_article, count_queries):
+def test_keyset_pages_walk_forward_and_back(app, client, user, make_article, count_queries):
     articles = [make_article(user) for _ in range(5)]
     newest_first = [a.id for a in reversed(articles)]
     first = client.get("/api/articles?cursor=&size=2").json
@@ -221,7 +228,9 @@ def test_keyset_pages_walk_forward_and_back(client, user, make_article, count_qu
     assert first["previous"] is None
     with count_queries() as counter:
         second = client.get(first["next"]).json
-    assert counter.count == 2  # rows, tags: no COUNT, no OFFSET
+    with app.app_context():
+        expected = 1 if aggregates(db.engine.dialect) else 2
+    assert counter.count == expected  # rows, tags (unless in the rows): no COUNT, no OFFSET
     assert [i["id"] for i in second["items"]] == newest_first[2:4]
     third = client.get(second["next"]).json
     assert [i["id"] for i in third["items"]] == newest_first[4:]
