@@ -22,6 +22,7 @@ from .health import health
 from .logs import configure_logging
 from .middleware import MiddlewareChain, load_middleware
 from .pool import ping_idle_connections, roll_back_only_open_transactions
+from .rest.aggregate import GROUP_CONCAT_MAX_LEN
 from .routing import register_converters
 from .sessions import CookieSessionInterface
 from .sqlite_gate import GatedConnection
@@ -85,7 +86,11 @@ def register_database(app):
     if url.get_backend_name() == "mysql":
         options |= lifo | {
             "pool_recycle": app.config["DATABASE_POOL_RECYCLE"],
-            "connect_args": {"init_command": "SET time_zone = '+00:00'"},
+            # UTC sessions; aggregated lists never cut short (see project.rest.aggregate).
+            "connect_args": {
+                "init_command": f"SET time_zone = '+00:00', "
+                f"SESSION group_concat_max_len = {GROUP_CONCAT_MAX_LEN}"
+            },
         }
     elif url.get_backend_name() == "sqlite":
         # Writers wait for SQLite's one write lock up to this long (the driver's

@@ -8,9 +8,11 @@ later) orders inside JSON_ARRAYAGG; elsewhere the column compiles to NULL
 and the plan keeps its one extra query, so the same plan serves every
 database.
 
-The list is JSON text made by the server; it is cut, and so not valid JSON,
-when longer than the connection's `group_concat_max_len` (1 MB by default):
-`plan._ToMany.children` then reads that parent's children with the extra query.
+The list is JSON text made by the server, which cuts it, silently and still
+valid JSON, at the connection's `group_concat_max_len` (1 MB by default). So
+every MySQL connection is opened with that limit at its maximum (the
+engine's `init_command`, project/__init__.py): a longer list is then bounded
+by `max_allowed_packet`, which fails the query loudly instead.
 """
 
 import sqlalchemy as sa
@@ -18,6 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 _MARIADB_ORDERED_ARRAYAGG = (10, 5)
+GROUP_CONCAT_MAX_LEN = 1 << 30  # 1 GiB: max_allowed_packet's own maximum
 
 
 def aggregates(dialect):

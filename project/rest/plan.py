@@ -141,14 +141,12 @@ class _ToMany:
             return {}
         return self.query(ids)
 
-    def children(self, aggregated, parent_id, loaded):
+    @staticmethod
+    def children(aggregated, parent_id, loaded):
         """A parent's plucked values: its row's JSON array, else `loaded` (see aggregate)."""
         if aggregated is None:
             return loaded.get(parent_id, [])
-        try:
-            return orjson.loads(aggregated)
-        except orjson.JSONDecodeError:  # cut short by the server's group_concat_max_len
-            return self.query([parent_id]).get(parent_id, [])
+        return orjson.loads(aggregated)
 
     def query(self, ids):
         """{parent id: [dumped child, ...]}: the children of `ids`, read with one query."""
