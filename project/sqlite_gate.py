@@ -48,6 +48,13 @@ class GatedConnection(sqlite3.Connection):
     def cursor(self, factory=None):
         return super().cursor(factory or GatedCursor)
 
+    # sqlite3's own shortcuts run a plain cursor's C code, which would skip the gate.
+    def execute(self, sql, parameters=()):
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters):
+        return self.cursor().executemany(sql, seq_of_parameters)
+
     def enter_gate(self):
         if self._gate is None or self._holding:
             return

@@ -1,5 +1,7 @@
 """SQLite writers queue on the write gate: the next one goes as soon as the last commits."""
 
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -113,3 +115,26 @@ def test_the_gate_is_a_setting(tmp_path, gate):
         dispose(app)
     assert gated is gate
     assert (tmp_path / "app.sqlite3-writegate").exists() is gate
+
+
+@pytest.mark.parametrize("shortcut", ["execute", "executemany"])
+def test_the_connections_own_shortcuts_take_the_gate(database, shortcut):
+    writer = connect(database)
+    if shortcut == "execute":
+        writer.execute("INSERT INTO t (v) VALUES ('one')")
+    else:
+        writer.executemany("INSERT INTO t (v) VALUES (?)", [("one",), ("two",)])
+    assert _gate_is_taken(database)
+    writer.commit()
+    assert not _gate_is_taken(database)
+
+
+def _gate_is_taken(database):
+    probe = os.open(gate_path(database), os.O_RDWR)
+    try:
+        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(probe)
+    return False
