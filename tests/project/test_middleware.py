@@ -4,6 +4,9 @@ The middleware classes below are listed in MIDDLEWARE by dotted path, as a
 project would list its own; each records what it saw in `CALLS`.
 """
 
+import time
+import uuid
+
 import pytest
 from flask import Blueprint, jsonify
 
@@ -218,3 +221,15 @@ def test_security_headers_are_on_every_response_but_hsts_only_in_production(pres
 def test_a_middleware_that_cannot_be_imported_is_named():
     with pytest.raises(ImproperlyConfigured, match=r"MIDDLEWARE entry 'project\.middleware\.Nope'"):
         build(middleware=["project.middleware.Nope"])
+
+
+def test_made_request_ids_are_uuid7_and_sort_by_time(client):
+    first = client.get("/api/things/1").headers["X-Request-ID"]
+    time.sleep(0.002)
+    second = client.get("/api/things/1").headers["X-Request-ID"]
+
+    assert first < second
+    for made in (first, second):
+        parsed = uuid.UUID(made)
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+        assert abs((parsed.int >> 80) - time.time_ns() // 1_000_000) < 60_000  # ms since 1970
