@@ -31,21 +31,6 @@ def aggregates(dialect):
     )
 
 
-class _JsonArrayAgg(FunctionElement):
-    """JSON_ARRAYAGG(value ORDER BY ...): the first clause is the value, the rest the order."""
-
-    name = "json_arrayagg"
-    type = sa.Text()
-    inherit_cache = True
-
-
-@compiles(_JsonArrayAgg)
-def _compile_json_arrayagg(element, compiler, **kw):
-    value, *order = element.clauses.clauses
-    ordered = f" ORDER BY {', '.join(compiler.process(o, **kw) for o in order)}" if order else ""
-    return f"JSON_ARRAYAGG({compiler.process(value, **kw)}{ordered})"
-
-
 class _WhereAggregating(FunctionElement):
     """Its one clause (a scalar subquery) where `aggregates(dialect)`, else NULL."""
 
@@ -65,7 +50,10 @@ def _compile_where_aggregating(element, compiler, **kw):
 def names_column(prop, column):
     """The names of `prop`'s children (`column`) as one JSON array per parent row, or NULL."""
     parent_column, link_column = prop.synchronize_pairs[0]
-    query = sa.select(_JsonArrayAgg(column, *(prop.order_by or ())))
+    names = sa.func.json_arrayagg(column, type_=sa.Text())
+    if prop.order_by:
+        names = names.aggregate_order_by(*prop.order_by)  # JSON_ARRAYAGG(name ORDER BY name)
+    query = sa.select(names)
     if prop.secondary is not None:
         target_column, secondary_target = prop.secondary_synchronize_pairs[0]
         query = query.select_from(prop.secondary).join(
