@@ -18,13 +18,21 @@ sqlite3 shell) still meets SQLite's own lock, as before. Readers never take it.
 """
 
 import fcntl
+import logging
 import os
 import re
 import sqlite3
+import struct
 import time
+
+logger = logging.getLogger("project.sqlite")
 
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _POLL_FIRST, _POLL_MAX = 0.00005, 0.0005  # seconds between tries while the gate is taken
+#: The wal-index header (native byte order): mxFrame, the last valid frame of the
+#: log, at byte 16; nBackfill, the frames already copied into the database, at 96.
+_U32 = struct.Struct("=I")
+_MX_FRAME_AT, _BACKFILLED_AT, _HEADER_END = 16, 96, 100
 
 
 def gate_path(database):
@@ -44,6 +52,9 @@ class GatedConnection(sqlite3.Connection):
         path = gate_path(database)
         self._gate = None if path is None else os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._holding = False
+        self._database = None if path is None else os.fspath(database)
+        self._wal_index = None  # fd of the -shm file, once this connection checkpoints itself
+        self._checkpoint_pages = 0
 
     def cursor(self, factory=None):
         return super().cursor(factory or GatedCursor)
@@ -67,10 +78,50 @@ class GatedConnection(sqlite3.Connection):
             self._holding = False
 
     def commit(self):
+        wrote = self._holding
         try:
             super().commit()
         finally:
             self.leave_gate_unless_writing()
+        if wrote and not self._holding:
+            self._checkpoint_if_due()
+
+    def _checkpoint_if_due(self):
+        """A PASSIVE checkpoint once the log holds `wal_autocheckpoint` uncopied pages."""
+        if self._wal_index is None and not self._take_over_checkpoints():
+            return
+        header = os.pread(self._wal_index, _HEADER_END, 0)
+        if len(header) < _HEADER_END:
+            return
+        (last,) = _U32.unpack_from(header, _MX_FRAME_AT)
+        (copied,) = _U32.unpack_from(header, _BACKFILLED_AT)
+        if last - copied < self._checkpoint_pages:
+            return
+        try:
+            super().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+        except sqlite3.Error:
+            # The commit stands; the next commit tries again. (SQLite ignores a
+            # failed automatic checkpoint the same way.)
+            logger.warning("WAL checkpoint of %s failed", self._database, exc_info=True)
+
+    def _take_over_checkpoints(self):
+        """Turn SQLite's own checkpoints off when this connection can do them; True if so."""
+        if self._database is None or self._checkpoint_pages < 0:
+            return False
+        self._checkpoint_pages = -1  # decided once: not again if the answer is no
+        (journal,) = super().execute("PRAGMA journal_mode").fetchone()
+        (locking,) = super().execute("PRAGMA locking_mode").fetchone()
+        (pages,) = super().execute("PRAGMA wal_autocheckpoint").fetchone()
+        # In exclusive locking mode the index lives in this process's memory, not the file.
+        if journal.lower() != "wal" or locking.lower() != "normal" or pages <= 0:
+            return False
+        try:
+            self._wal_index = os.open(f"{self._database}-shm", os.O_RDONLY)
+        except OSError:
+            return False
+        super().execute("PRAGMA wal_autocheckpoint=0").close()
+        self._checkpoint_pages = pages
+        return True
 
     def rollback(self):
         try:
@@ -85,6 +136,9 @@ class GatedConnection(sqlite3.Connection):
             if self._gate is not None:
                 os.close(self._gate)  # closing the file lets go of its lock
                 self._gate, self._holding = None, False
+            if self._wal_index is not None:
+                os.close(self._wal_index)
+                self._wal_index = None
 
 
 class GatedCursor(sqlite3.Cursor):

@@ -18,9 +18,11 @@ from .conftest import dispose
 @pytest.fixture
 def database(tmp_path):
     path = tmp_path / "gated.sqlite3"
-    with sqlite3.connect(path) as setup:
-        setup.execute("PRAGMA journal_mode=WAL")
-        setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    setup = sqlite3.connect(path)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    setup.commit()
+    setup.close()
     return path
 
 
@@ -138,3 +140,60 @@ def _gate_is_taken(database):
     finally:
         os.close(probe)
     return False
+
+
+def _wal_frames(database):
+    """How many frames the WAL file has room for: it only grows, until a checkpoint has
+    copied all of it back and the next writer starts the log over."""
+    return os.path.getsize(f"{database}-wal") // (4096 + 24)
+
+
+def _write_rows(connection, count):
+    for n in range(count):
+        connection.execute("INSERT INTO t (v) VALUES (?)", (f"row {n} " + "x" * 500,))
+        connection.commit()
+
+
+def test_a_gated_connection_checkpoints_the_log_itself_at_sqlites_threshold(database):
+    writer = connect(database)
+    writer.execute("PRAGMA wal_autocheckpoint=20")
+    _write_rows(writer, 200)
+    assert writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)  # SQLite's own is off
+    # 200 commits of a page or more each, yet the log kept starting over: copied back
+    # each time it held 20 pages, as SQLite would have.
+    assert 20 <= _wal_frames(database) < 40
+    assert writer.execute("SELECT count(*) FROM t").fetchone() == (200,)
+
+
+def test_the_checkpoint_runs_after_the_gate_is_let_go(database, monkeypatch):
+    writer = connect(database)
+    writer.execute("PRAGMA wal_autocheckpoint=5")
+    seen = []
+    checkpoint = GatedConnection._checkpoint_if_due
+
+    def spy(self):
+        seen.append(_gate_is_taken(database))
+        checkpoint(self)
+
+    monkeypatch.setattr(GatedConnection, "_checkpoint_if_due", spy)
+    _write_rows(writer, 20)
+    assert seen == [False] * 20  # another writer could have gone meanwhile
+    assert _wal_frames(database) < 10  # and the checkpoints did run
+
+
+def test_without_a_wal_sqlite_keeps_its_own_checkpoints(tmp_path):
+    path = tmp_path / "rollback-journal.sqlite3"
+    writer = connect(path)
+    writer.execute("CREATE TABLE t (v)")
+    writer.commit()
+    _write_rows(writer, 3)
+    assert writer.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+
+
+def test_in_exclusive_locking_mode_sqlite_keeps_its_own_checkpoints(database):
+    writer = connect(database)
+    writer.execute("PRAGMA locking_mode=EXCLUSIVE")
+    writer.execute("PRAGMA wal_autocheckpoint=20")
+    _write_rows(writer, 200)
+    assert writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (20,)
