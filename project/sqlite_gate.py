@@ -15,6 +15,21 @@ a time, and a waiter gets the gate a fraction of a millisecond after it is
 let go. A writer waits at most the connection's busy timeout, then fails with
 "database is locked", as SQLite would; anyone writing without the gate (the
 sqlite3 shell) still meets SQLite's own lock, as before. Readers never take it.
+
+Checkpoints copy most of the log outside the gate. In WAL mode SQLite copies
+the log back into the database file (a checkpoint) from inside the COMMIT
+that takes the log past `wal_autocheckpoint` pages: every page the log
+changed read and written again, and two fsyncs, often several milliseconds
+during which the committing connection would still hold the gate and every
+other writer wait, although a checkpoint needs no write lock. So a gated
+connection in WAL mode turns SQLite's automatic checkpoints off; after a
+commit lets go of the gate it reads how many pages the log holds beyond the
+last checkpoint from the wal-index header (the `-shm` file, whose layout
+sqlite.org/walformat.html documents) and, at the same threshold, runs the
+same PASSIVE checkpoint itself; then once more, holding the gate, for the few
+pages written meanwhile, so that the next writer finds the log all copied and
+starts it over. Where there is no such file (no WAL, exclusive locking mode),
+SQLite keeps checkpointing as before.
 """
 
 import fcntl
@@ -98,11 +113,23 @@ class GatedConnection(sqlite3.Connection):
         if last - copied < self._checkpoint_pages:
             return
         try:
-            super().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+            self._copy_log()  # the bulk of it, while other writers go on
+            # Then what they added meanwhile, holding the gate: SQLite starts the
+            # log over only when a writer begins and finds all of it copied, which
+            # never happens while every checkpoint runs beside a writer; the log
+            # would grow without end.
+            self.enter_gate()
+            try:
+                self._copy_log()
+            finally:
+                self.leave_gate_unless_writing()
         except sqlite3.Error:
             # The commit stands; the next commit tries again. (SQLite ignores a
             # failed automatic checkpoint the same way.)
             logger.warning("WAL checkpoint of %s failed", self._database, exc_info=True)
+
+    def _copy_log(self):
+        super().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
 
     def _take_over_checkpoints(self):
         """Turn SQLite's own checkpoints off when this connection can do them; True if so."""

@@ -165,20 +165,43 @@ def test_a_gated_connection_checkpoints_the_log_itself_at_sqlites_threshold(data
     assert writer.execute("SELECT count(*) FROM t").fetchone() == (200,)
 
 
-def test_the_checkpoint_runs_after_the_gate_is_let_go(database, monkeypatch):
+def test_the_checkpoint_copies_most_of_the_log_without_the_gate(database, monkeypatch):
     writer = connect(database)
     writer.execute("PRAGMA wal_autocheckpoint=5")
-    seen = []
-    checkpoint = GatedConnection._checkpoint_if_due
+    gate_taken = []
+    copy_log = GatedConnection._copy_log
 
     def spy(self):
-        seen.append(_gate_is_taken(database))
-        checkpoint(self)
+        gate_taken.append(_gate_is_taken(database))
+        copy_log(self)
 
-    monkeypatch.setattr(GatedConnection, "_checkpoint_if_due", spy)
+    monkeypatch.setattr(GatedConnection, "_copy_log", spy)
     _write_rows(writer, 20)
-    assert seen == [False] * 20  # another writer could have gone meanwhile
-    assert _wal_frames(database) < 10  # and the checkpoints did run
+    # Each checkpoint: the copy while another writer could go, then the rest in the gate.
+    assert gate_taken and gate_taken == [False, True] * (len(gate_taken) // 2)
+    assert _wal_frames(database) < 10
+
+
+def test_the_log_starts_over_although_others_write_during_the_checkpoint(database, monkeypatch):
+    writer, other = connect(database), sqlite3.connect(database, isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint=5")
+    other.execute("PRAGMA wal_autocheckpoint=0")
+    copy_log = GatedConnection._copy_log
+
+    def copy_while_another_writes(self):
+        if self._holding:  # the last pages, in the gate
+            copy_log(self)
+            return
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t (v) VALUES ('written during the checkpoint')")
+        copy_log(self)
+        other.execute("COMMIT")
+
+    monkeypatch.setattr(GatedConnection, "_copy_log", copy_while_another_writes)
+    _write_rows(writer, 200)
+    # Copied only beside the other writer, the log would hold every one of its pages.
+    assert _wal_frames(database) < 20
+    assert writer.execute("SELECT count(*) FROM t").fetchone()[0] > 200
 
 
 def test_without_a_wal_sqlite_keeps_its_own_checkpoints(tmp_path):
