@@ -286,7 +286,10 @@ def _time_cases(kind, cases, servers, token, args, probe: str) -> dict:
     meters = {name: cpusplit.Meter(server.proc.pid, db_pid) for name, server in servers.items()}
     for case in cases:
         for repeat in range(1, args.repeats + 1):
-            for name, server in servers.items():
+            # A B, B A, A B, ...: a drift of the machine's speed during a case
+            # favours no stack (see report.paired_ratios).
+            order = list(servers.items()) if repeat % 2 else list(servers.items())[::-1]
+            for name, server in order:
                 if not case.applies_to(name):
                     continue
                 meters[name].start()

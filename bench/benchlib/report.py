@@ -67,6 +67,9 @@ def print_table(db: str, case_names: list[str], runs: dict, cpu: dict) -> None:
             ratios = _ratios(values)
             if ratios:
                 print(f"{'':<13} {label + ' ratio':<11} " + "   ".join(ratios))
+        paired = paired_ratios(runs.get(case, {}))
+        if paired:
+            print(f"{'':<13} {'paired':<11} " + "   ".join(paired))
         for stack, m in medians.items():
             if m["non2xx"] or m["socket_errors"]:
                 print(
@@ -137,6 +140,25 @@ def print_instructions(db: str, case_names: list[str], counts: dict) -> None:
             continue
         cells = [_fmt(v / 1e6 if v else None, "12.2f") for v in values.values()]
         print(f"{case:<13} " + " ".join(cells) + "   " + "   ".join(_ratios(values)))
+
+
+def paired_ratios(stacks: dict) -> list[str]:
+    """ "a/b 1.23x": the median over repeats of a's req/s over b's in the same repeat.
+
+    The two runs of a repeat follow each other within seconds, so a machine
+    whose speed drifts over minutes (a shared host) moves both alike; the
+    ratio of the medians above can pair a fast minute of one stack with a
+    slow one of the other. Only for pairs with one run per repeat each.
+    """
+    found = []
+    for a, b in RATIO_PAIRS:
+        runs_a, runs_b = stacks.get(a), stacks.get(b)
+        if not runs_a or not runs_b or len(runs_a) != len(runs_b) or len(runs_a) < 2:
+            continue
+        ratios = [x["rps"] / y["rps"] for x, y in zip(runs_a, runs_b, strict=True) if y["rps"]]
+        if ratios:
+            found.append(f"{a}/{b} {statistics.median(ratios):5.2f}x")
+    return found
 
 
 def _ratios(values: dict) -> list[str]:
