@@ -9,6 +9,7 @@ request in-process, measure a fresh worker's memory growth, print the table.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -191,17 +192,33 @@ def run_database(kind: str, args, chosen: dict, log_dir: Path) -> dict:
             print(f"  kept {db.url}")
 
 
-def _cpu_per_request(servers, chosen, db, cases, token, args) -> dict:
-    """cpu[stack][case] from the in-process runner; a stack that fails is reported, not fatal."""
+def _cpu_per_request(servers, chosen, db, cases, token, args, rounds=3) -> dict:
+    """cpu[stack][case] from the in-process runner; a stack that fails is reported, not fatal.
+
+    One child per stack and round, the stacks taking turns (A B, B A, ...), so
+    a slow spell of the shared machine lands on every stack's rounds alike;
+    each figure is the median of its rounds.
+    """
+    names = list(servers)
+    print(f"  in-process {', '.join(names)} ({args.iterations} x {rounds} per case)", flush=True)
+    rounds_of = {name: [] for name in names}
+    for round_ in range(rounds):
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            if rounds_of[name] is None:
+                continue
+            mine = [c for c in cases if c.applies_to(name)]
+            try:
+                rounds_of[name].append(
+                    inproc.run(chosen[name], db.url, mine, token, args.iterations, rounds=1)
+                )
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                print(f"  WARNING in-process {name} skipped: {exc}")
+                rounds_of[name] = None
     cpu = {}
-    for name in servers:
-        mine = [c for c in cases if c.applies_to(name)]
-        print(f"  in-process {name} ({args.iterations} x 3 per case)", flush=True)
-        try:
-            cpu[name] = inproc.run(chosen[name], db.url, mine, token, args.iterations, rounds=3)
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            print(f"  WARNING in-process {name} skipped: {exc}")
+    for name, results in rounds_of.items():
+        if not results:
             continue
+        cpu[name] = {case: _median_round([r[case] for r in results]) for case in results[0]}
         for case, result in cpu[name].items():
             if result["failures"]:
                 print(
@@ -209,6 +226,16 @@ def _cpu_per_request(servers, chosen, db, cases, token, args) -> dict:
                     f"({result['first_failure']})"
                 )
     return cpu
+
+
+def _median_round(results: list[dict]) -> dict:
+    failed = [r["first_failure"] for r in results if r["first_failure"]]
+    return {
+        "cpu_ms": statistics.median(r["cpu_ms"] for r in results),
+        "wall_ms": statistics.median(r["wall_ms"] for r in results),
+        "failures": sum(r["failures"] for r in results),
+        "first_failure": failed[0] if failed else None,
+    }
 
 
 def _instructions(servers, chosen, db, cases, token) -> dict:
