@@ -69,7 +69,8 @@ class GatedConnection(sqlite3.Connection):
         self._holding = False
         self._database = None if path is None else os.fspath(database)
         self._wal_index = None  # fd of the -shm file, once this connection checkpoints itself
-        self._checkpoint_pages = 0
+        #: Decided at the first commit: the threshold, or 0 where SQLite checkpoints itself.
+        self._checkpoint_pages = None
 
     def cursor(self, factory=None):
         return super().cursor(factory or GatedCursor)
@@ -103,7 +104,9 @@ class GatedConnection(sqlite3.Connection):
 
     def _checkpoint_if_due(self):
         """A PASSIVE checkpoint once the log holds `wal_autocheckpoint` uncopied pages."""
-        if self._wal_index is None and not self._take_over_checkpoints():
+        if self._checkpoint_pages is None:
+            self._checkpoint_pages = self._take_over_checkpoints()
+        if not self._checkpoint_pages:
             return
         header = os.pread(self._wal_index, _HEADER_END, 0)
         if len(header) < _HEADER_END:
@@ -132,23 +135,24 @@ class GatedConnection(sqlite3.Connection):
         super().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
 
     def _take_over_checkpoints(self):
-        """Turn SQLite's own checkpoints off when this connection can do them; True if so."""
-        if self._database is None or self._checkpoint_pages < 0:
-            return False
-        self._checkpoint_pages = -1  # decided once: not again if the answer is no
+        """Turn SQLite's own checkpoints off when this connection can do them.
+
+        Returns their threshold in pages, or 0 when SQLite keeps them.
+        """
+        if self._database is None:
+            return 0
         (journal,) = super().execute("PRAGMA journal_mode").fetchone()
         (locking,) = super().execute("PRAGMA locking_mode").fetchone()
         (pages,) = super().execute("PRAGMA wal_autocheckpoint").fetchone()
         # In exclusive locking mode the index lives in this process's memory, not the file.
         if journal.lower() != "wal" or locking.lower() != "normal" or pages <= 0:
-            return False
+            return 0
         try:
             self._wal_index = os.open(f"{self._database}-shm", os.O_RDONLY)
         except OSError:
-            return False
+            return 0
         super().execute("PRAGMA wal_autocheckpoint=0").close()
-        self._checkpoint_pages = pages
-        return True
+        return pages
 
     def rollback(self):
         try:
