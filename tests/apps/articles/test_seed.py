@@ -29,23 +29,14 @@ def test_seed_writes_the_rows_it_announces(app, db):
     assert staff == ["seed-user-1"]
 
 
-def test_seed_refreshes_the_planner_statistics_on_mysql(app, db):
+def test_seed_refreshes_the_planner_statistics_on_mysql(app, db, count_queries):
     """InnoDB would measure the new rows later, in the background; the seed has it done now."""
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with count_queries() as counter:
         result = _seed(app, "--articles", "40", "--users", "2", "--tags", "4")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
     assert result.exit_code == 0, result.output
-    analyzed = [s for s in statements if s.upper().startswith("ANALYZE")]
-    if engine.dialect.name != "mysql":
+    analyzed = [s for s in counter.statements if s.upper().startswith("ANALYZE")]
+    if db.engine.dialect.name != "mysql":
         assert analyzed == []  # SQLite plans without statistics: nothing is measured
         return
     assert len(analyzed) == 1
