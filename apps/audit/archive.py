@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from .chain import content_hash, entries
 from .checkpoints import append_record, checkpoints_and_archives, read_records, signing_key
 from .export import as_jsonl, rows_between
+from .indexing import INDEXED, file_all
 from .models import GENESIS
 from .verify import bounds, walk
 
@@ -41,8 +42,11 @@ class ArchiveError(Exception):
 
 
 def last_before(connection, before):
-    """The last entry id written before `before` (exclusive), or None."""
-    query = sa.select(sa.func.max(entries.c.id)).where(entries.c.timestamp < before)
+    """The last entry id written before `before` (exclusive), or None.
+
+    Through the time index: on SQLite, `indexing.file_all` first.
+    """
+    query = sa.select(sa.func.max(entries.c.id)).where(INDEXED, entries.c.timestamp < before)
     return connection.execute(query).scalar()
 
 
@@ -52,6 +56,7 @@ def archive(engine, before, output, progress=None):
     if output.exists():
         raise ArchiveError(f"{output} exists; choose a new file (an archive is never overwritten).")
     signing_key()  # without it the archive line cannot be signed: refuse before any work
+    file_all(engine)
     records = read_records()
     pins, starts = checkpoints_and_archives(records)
     with engine.connect() as connection:

@@ -52,8 +52,9 @@ from .models import APPEND_ONE, GENESIS, HEAD_FOLLOWS_ENTRIES, AuditChainHead, A
 entries = AuditEntry.__table__
 head = AuditChainHead.__table__
 
-#: Column order of the canonical content (every column but `hash`).
-CONTENT_FIELDS = tuple(c.name for c in entries.columns if c.name != "hash")
+#: Column order of the canonical content: every column but `hash` and `in_indexes`
+#: (on SQLite, whether the entry is in the indexes yet: see apps.audit.indexing).
+CONTENT_FIELDS = tuple(c.name for c in entries.columns if c.name not in ("hash", "in_indexes"))
 #: The fields the head decides; the canonical text is cut around them (sorted order).
 _HEAD_FIELDS = ("id", "prev_hash", "timestamp")
 #: The fields an entry brings (everything the head does not decide).
@@ -273,7 +274,10 @@ class _SqliteAppend:
             return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
         self.read, self.touch = literal(_READ), literal(_TOUCH)
-        insert = _INSERT.compile(dialect=dialect, column_keys=[c.name for c in entries.columns])
+        # Appended outside the indexes: a later batch files it (apps.audit.indexing).
+        insert = _INSERT.values(in_indexes=sa.literal_column("0")).compile(
+            dialect=dialect, column_keys=[*CONTENT_FIELDS, "hash"]
+        )
         self.insert, self.insert_order = insert.string, tuple(insert.positiontup)
         self.to_db = [
             (index, processor)

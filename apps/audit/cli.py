@@ -18,7 +18,7 @@ from flask.cli import AppGroup
 from project.extensions import db
 
 from . import archive as archiving
-from . import checkpoints, export, tasks
+from . import checkpoints, export, indexing, tasks
 from .context import as_user_option
 from .recording import record
 from .timeparse import parse_bound
@@ -116,6 +116,7 @@ def export_command(since, until, fmt, output):
     }
     count = 0
     try:
+        indexing.file_all(db.engine)
         with db.engine.connect() as connection:
             first, last = export.id_range(connection, since_value, until_value, inclusive)
             total = 0 if first is None else last - first + 1
@@ -167,9 +168,12 @@ def archive_command(before, output):
         before_value = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     else:
         before_value, _ = _bound("before", before, False)
+    indexing.file_all(db.engine)
     with db.engine.connect() as connection:
         total = connection.execute(
-            sa.select(sa.func.count()).where(archiving.entries.c.timestamp < before_value)
+            sa.select(sa.func.count()).where(
+                indexing.INDEXED, archiving.entries.c.timestamp < before_value
+            )
         ).scalar()
     try:
         with click.progressbar(length=total, label="Archiving", file=_stderr()) as bar:

@@ -13,7 +13,7 @@ from flask import current_app
 
 from project.extensions import db
 
-from . import archive, checkpoints
+from . import archive, checkpoints, indexing
 from .recording import record
 from .verify import bounds, walk
 
@@ -69,6 +69,7 @@ def retention_archive(now=None):
     config = current_app.config
     now = now or dt.datetime.now(dt.UTC)
     before = now - dt.timedelta(days=config["AUDIT_RETENTION_DAYS"])
+    indexing.file_all(db.engine)
     with db.engine.connect() as connection:
         if archive.last_before(connection, before) is None:
             return None

@@ -18,11 +18,12 @@ from project.errors import ValidationError
 from project.extensions import db
 from project.rest import Api, CursorPagination, IsStaff, ListResource, RetrieveResource
 
-from . import api
+from . import api, indexing
 from .models import AuditEntry
 from .recording import record
 from .schemas import AuditEntrySchema
 from .timeparse import parse_bound
+from .writer import holds_locks
 
 VIEW_PERMISSION = "audit.view_auditentry"
 
@@ -86,6 +87,15 @@ class _AuditRead:
         record("audit_view", target=target, query=request.args.to_dict(flat=False))
         return response
 
+    def indexed_entries(self):
+        """SELECT of the entries, through the indexes once they hold every entry (SQLite)."""
+        session = db.session()
+        if holds_locks(session):  # a second connection would wait for this one's lock
+            indexing.catch_up(session.connection())
+        else:
+            indexing.file_all(db.engine)
+        return sa.select(AuditEntry).where(indexing.INDEXED)
+
 
 class EntryList(_AuditRead, ListResource):
     cursor_pagination_class = CursorPagination
@@ -99,6 +109,9 @@ class EntryList(_AuditRead, ListResource):
     }
     ordering_fields = ["timestamp"]
     ordering = ["-id"]
+
+    def get_query(self):
+        return self.indexed_entries()
 
     def allowed_parameters(self):
         return super().allowed_parameters() | {"since", "until"}
@@ -145,7 +158,7 @@ class ObjectHistory(_AuditRead, ListResource):
         return self.recorded(self.list(), None)
 
     def get_query(self):
-        return sa.select(AuditEntry).where(
+        return self.indexed_entries().where(
             AuditEntry.object_type == self.object_type, AuditEntry.object_id == self.object_id
         )
 

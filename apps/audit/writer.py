@@ -25,7 +25,7 @@ from project.extensions import db
 from project.model_events import ChangeNotRecorded, has_flushed_writes
 from project.signals import request_meta
 
-from . import chain, pending
+from . import chain, indexing, pending
 from .context import current_actor
 
 logger = logging.getLogger("apps.audit")
@@ -110,14 +110,18 @@ def _append(session, batches):
     """One chain append for [(entries, actions), ...]; each batch's actions marked written.
 
     A single entry that no action waits on (a plain audited write) takes the
-    cheaper `append_one`, which does not hand its row back.
+    cheaper `append_one`, which does not hand its row back; except on SQLite,
+    where `append_one` is `append` and the row tells whether it completes a
+    batch for the indexes (`apps.audit.indexing`).
     """
     new_entries = [e for entries, _ in batches for e in entries]
     session.info[_LOCKED] = True
-    if len(new_entries) == 1 and not any(actions for _, actions in batches):
-        chain.append_one(session.connection(), new_entries[0])
+    connection = session.connection()
+    single = len(new_entries) == 1 and not any(actions for _, actions in batches)
+    if single and not indexing.applies(connection):
+        chain.append_one(connection, new_entries[0])
         return
-    rows = chain.append(session.connection(), new_entries)
+    rows = _append_and_file(connection, new_entries)
     start = 0
     for entries, actions in batches:
         pending.mark_written(actions, rows[start : start + len(entries)])
@@ -185,7 +189,15 @@ def write_alone(entries):
 
 def _commit_alone(entries):
     with db.engine.begin() as connection:
-        return chain.append(connection, entries)
+        return _append_and_file(connection, entries)
+
+
+def _append_and_file(connection, entries):
+    """`chain.append`; on SQLite, with the batch of entries its append completes filed."""
+    rows = chain.append(connection, entries)
+    if indexing.applies(connection) and indexing.completes_batch(rows):
+        indexing.catch_up(connection)
+    return rows
 
 
 def after_transaction_end(session, transaction):

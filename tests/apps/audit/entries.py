@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 
 import flask_migrate
+import sqlalchemy as sa
 
 from apps.audit import chain
 from project import create_app
@@ -50,4 +51,7 @@ def an_entry(**values):
 
 
 def logged_rows(connection):
-    return connection.execute(chain.entries.select().order_by(chain.entries.c.id)).mappings().all()
+    """Every entry as logged: its content and hash."""
+    columns = [chain.entries.c[name] for name in (*chain.CONTENT_FIELDS, "hash")]
+    query = sa.select(*columns).order_by(chain.entries.c.id)
+    return connection.execute(query).mappings().all()
