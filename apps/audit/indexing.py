@@ -50,8 +50,9 @@ _FILE = sa.text(
 )
 
 
-def applies(connection):
-    return connection.dialect.name == "sqlite"
+def applies(bind):
+    """True for an engine or connection of SQLite, the one database whose indexes are partial."""
+    return bind.dialect.name == "sqlite"
 
 
 def catch_up(connection):
@@ -62,7 +63,7 @@ def catch_up(connection):
 
 def file_all(engine):
     """`catch_up` in a transaction of its own: before a read that relies on the indexes."""
-    if engine.dialect.name == "sqlite":
+    if applies(engine):
         with engine.begin() as connection:
             catch_up(connection)
 
