@@ -17,9 +17,11 @@ if token ~= "" then headers["Authorization"] = "Bearer " .. token end
 if body_kind ~= "" then headers["Content-Type"] = "application/json" end
 
 local thread_count = 0
+local threads = {}
 function setup(thread)
   thread_count = thread_count + 1
   thread:set("tid", thread_count)
+  threads[#threads + 1] = thread
 end
 
 local counter = 0
@@ -42,7 +44,19 @@ function request()
   return wrk.format(method, path, headers, body)
 end
 
+-- The first non-2xx answer of each thread, so that a failure says what it was.
+first_failure = nil
+function response(status, headers, body)
+  if (status < 200 or status > 299) and first_failure == nil then
+    first_failure = status .. " " .. string.sub(body or "", 1, 300):gsub("%s+", " ")
+  end
+end
+
 function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    local failure = thread:get("first_failure")
+    if failure then io.write("WRK_FAILURE " .. failure .. "\n") end
+  end
   local e = summary.errors
   io.write(string.format(
     'WRK_JSON {"requests":%d,"duration_us":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%d,"p99_us":%d}\n',

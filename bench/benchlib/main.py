@@ -325,6 +325,8 @@ def _time_cases(kind, cases, servers, token, args, probe: str) -> dict:
                 result["cpu_split"] = meters[name].stop(result["requests"])
                 runs.setdefault(case.name, {}).setdefault(name, []).append(result)
                 flag = f"  non-2xx {result['non2xx']}" if result["non2xx"] else ""
+                if result["first_failure"]:
+                    flag += f" (first: {result['first_failure'][:160]})"
                 print(
                     f"  [{kind}] {case.name:<12} #{repeat} {name:<4} {result['rps']:8.1f} req/s "
                     f"p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms{flag}",

@@ -20,6 +20,7 @@ def median_run(runs: list[dict]) -> dict:
         "p99_ms": statistics.median(r["p99_ms"] for r in runs),
         "non2xx": sum(r["non2xx"] for r in runs),
         "socket_errors": sum(r["socket_errors"] for r in runs),
+        "first_failure": next((r["first_failure"] for r in runs if r.get("first_failure")), None),
         "repeats": len(runs),
     }
 
@@ -75,6 +76,7 @@ def print_table(db: str, case_names: list[str], runs: dict, cpu: dict) -> None:
                 print(
                     f"{'':<13} WARNING {stack}: {m['non2xx']} non-2xx responses, "
                     f"{m['socket_errors']} socket errors over {m['repeats']} runs"
+                    + (f"; first: {m['first_failure']}" if m["first_failure"] else "")
                 )
     deep = runs.get("keyset_deep", {}).get("ours")
     first_page = runs.get("keyset_first", {}).get("ours")

@@ -15,7 +15,11 @@ LUA = Path(__file__).with_name("bench.lua")
 def run(
     port: int, case: Case, token: str, *, duration: int, threads: int, connections: int
 ) -> dict:
-    """One timed run: {rps, p50_ms, p99_ms, requests, non2xx, socket_errors}."""
+    """One timed run: {rps, p50_ms, p99_ms, requests, non2xx, socket_errors, first_failure}.
+
+    `first_failure`: the status and start of the body of the first non-2xx
+    answer (one per wrk thread, the first of them), or None.
+    """
     with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as paths:
         paths.write("\n".join(case.paths) + "\n")
     env = {
@@ -46,6 +50,11 @@ def run(
         output = done.stdout[-1000:] + done.stderr[-1000:]
         raise RuntimeError(f"wrk failed ({done.returncode}): {output}")
     raw = json.loads(line.removeprefix("WRK_JSON "))
+    failures = [
+        ln.removeprefix("WRK_FAILURE ")
+        for ln in done.stdout.splitlines()
+        if ln.startswith("WRK_FAILURE ")
+    ]
     seconds = raw["duration_us"] / 1e6
     return {
         "rps": raw["requests"] / seconds if seconds else 0.0,
@@ -54,4 +63,5 @@ def run(
         "requests": raw["requests"],
         "non2xx": raw["non2xx"],
         "socket_errors": raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
+        "first_failure": failures[0] if failures else None,
     }
