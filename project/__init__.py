@@ -143,7 +143,8 @@ def _configure_connections(app):
 
     Every database: a connection returned to the pool is rolled back only
     when its transaction may still be open (see project.pool). SQLite:
-    SQLITE_PRAGMAS on each new connection. MySQL, which closes idle
+    SQLITE_PRAGMAS on each new connection, and a BEGIN before a savepoint
+    that would otherwise be the transaction's first statement. MySQL, which closes idle
     connections: a ping for those that sat idle a while (see project.pool).
     """
     with app.app_context():
@@ -151,6 +152,7 @@ def _configure_connections(app):
     roll_back_only_open_transactions(engine)
     if engine.dialect.name == "sqlite":
         _run_pragmas_on_connect(engine, app.config["SQLITE_PRAGMAS"])
+        _begin_before_a_first_savepoint(engine)
     elif engine.dialect.name == "mysql":
         ping_idle_connections(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
 
@@ -164,6 +166,22 @@ def _run_pragmas_on_connect(engine, pragmas):
         for statement in statements:
             cursor.execute(statement)
         cursor.close()
+
+
+def _begin_before_a_first_savepoint(engine):
+    """Keep a savepoint inside its transaction on SQLite.
+
+    pysqlite sends BEGIN only before a write, so a SAVEPOINT sent first (a
+    `begin_nested()` before any write) would open the transaction itself, and
+    its RELEASE would COMMIT what it wrote, whatever the transaction around it
+    does later. A BEGIN sent first makes it an ordinary savepoint.
+    """
+
+    @sa.event.listens_for(engine, "savepoint")
+    def _begin_first(connection, _name):
+        dbapi_connection = connection.connection.dbapi_connection
+        if not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")
 
 
 def register_middleware(app):
