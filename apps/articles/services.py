@@ -23,6 +23,9 @@ _SLUG_TAKEN = sa.select(_articles.c.id).where(_articles.c.slug == sa.bindparam("
 _TAGS_NAMED = sa.select(*_TAG_COLUMNS).where(
     Tag.__table__.c.name.in_(sa.bindparam("names", expanding=True))
 )
+# A locking read sees rows committed after the transaction's snapshot (MariaDB's
+# REPEATABLE READ); SQLite, where it means nothing, reads the latest anyway.
+_TAG_NAMED_NOW = sa.select(Tag).where(Tag.name == sa.bindparam("name")).with_for_update(read=True)
 
 
 def slugify(title):
@@ -52,6 +55,26 @@ def tags_named(names):
     by_name = {tag.name: tag for tag in existing}
     for name in wanted:
         if name not in by_name:
-            by_name[name] = Tag(name=name)
-            db.session.add(by_name[name])
+            by_name[name] = _new_tag(name)
     return [by_name[name] for name in sorted(wanted)]
+
+
+def _new_tag(name):
+    """A new tag `name`, or the one another request created since this one looked.
+
+    Two requests tagging with the same new name both find it missing, and the
+    unique index refuses the second INSERT. So the tag is written at once, in
+    a savepoint: a refusal then costs only the savepoint (and the entries the
+    audit queued in it), and the tag the other request made is read instead,
+    as Django's get_or_create does.
+    """
+    tag = Tag(name=name)
+    try:
+        with db.session.begin_nested():
+            db.session.add(tag)
+    except sa.exc.IntegrityError:
+        found = db.session.scalars(_TAG_NAMED_NOW, {"name": name}).first()
+        if found is None:  # refused for another reason: not this race
+            raise
+        return found
+    return tag

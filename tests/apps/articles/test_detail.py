@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
-from apps.articles import views
+from apps.articles import services, views
 from apps.articles.models import Article, Tag
 from project.extensions import db
 from project.rest.aggregate import aggregates
@@ -162,6 +162,36 @@ def test_a_lost_slug_race_is_409(client, db, user, make_article, monkeypatch):
     assert response.status_code == 409
     assert response.json["error"]["code"] == "conflict"
     assert db.session.scalar(db.select(db.func.count()).select_from(Article)) == 1
+
+
+def test_a_tag_another_request_created_meanwhile_is_shared_not_a_409(
+    client, db, user, make_article, monkeypatch
+):
+    make_article(user, tags=["python"])
+    # Both racers saw "python" missing; the unique index refuses the second INSERT.
+    names = Tag.__table__.c.name
+    missing = sa.select(*services._TAG_COLUMNS).where(
+        names.in_(sa.bindparam("names", expanding=True)), names != "python"
+    )
+    monkeypatch.setattr(services, "_TAGS_NAMED", missing)
+    response = client.post(
+        "/api/articles", json={"title": "Racer", "tags": ["python", "new"]}, headers=user.headers
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["tags"] == ["new", "python"]
+    assert sorted(db.session.scalars(sa.select(Tag.name))) == ["new", "python"]
+
+
+def test_tags_named_finds_a_tag_committed_after_its_transaction_began(app, db):
+    """On MariaDB a plain read would not see it (REPEATABLE READ): the INSERT's refusal does."""
+    db.session.scalars(sa.select(Tag)).all()  # the transaction's snapshot: no tags
+    with db.engine.begin() as other:
+        other.execute(Tag.__table__.insert().values(name="late"))
+    tags = services.tags_named(["late", "fresh"])
+    db.session.commit()
+    assert [tag.name for tag in tags] == ["fresh", "late"]
+    stored = dict(db.session.execute(sa.select(Tag.name, Tag.id)).all())
+    assert {tag.name: tag.id for tag in tags} == stored
 
 
 def test_patch_changes_only_what_is_sent_and_bumps_the_version(client, user, make_article):

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from apps.accounts.services import set_password
 from apps.articles.models import Article, Comment, Tag
+from apps.articles.services import tags_named
 from apps.audit import chain
 from apps.audit.models import AuditEntry
 from apps.audit.writer import has_queued
@@ -129,6 +130,28 @@ def test_a_rolled_back_savepoint_takes_only_its_own_entries(db):
     names = [c["name"][1] for _, _, _, c in summary(db)]
     assert names == ["kept", "kept-too"]
     assert [e["id"] for e in entries(db)] == [1, 2]  # no gap where the savepoint was
+
+
+def test_a_savepoint_before_any_write_is_rolled_back_with_its_entries(db):
+    with db.session.begin_nested():
+        db.session.add(Tag(name="inside"))
+    db.session.rollback()
+    assert db.session.scalars(sa.select(Tag.name)).all() == []
+    assert entries(db) == []
+
+
+def test_a_tag_another_transaction_made_meanwhile_is_shared_and_logged_once(db):
+    db.session.scalars(sa.select(Tag)).all()  # on MariaDB, this transaction's snapshot
+    with db.engine.begin() as other:  # raw SQL: the racer's own entry is not this test's
+        other.execute(Tag.__table__.insert().values(name="late"))
+    tags = tags_named(["late", "fresh"])
+    db.session.commit()
+
+    assert [tag.name for tag in tags] == ["fresh", "late"]
+    assert [(action, kind, changes["name"]) for action, kind, _, changes in summary(db)] == [
+        ("create", "articles.Tag", [None, "fresh"])
+    ]
+    assert [e["id"] for e in entries(db)] == [1]
 
 
 def test_a_failing_receiver_keeps_neither_the_change_nor_an_entry(db):
