@@ -2,6 +2,7 @@
 
 import random
 import secrets
+import sys
 from datetime import timedelta
 
 import click
@@ -108,9 +109,7 @@ def seed(articles, users, tags, tags_per_article, comments_per_article, random_s
     tag_ids = db.session.scalars(sa.select(Tag.id).where(Tag.name.like("tag-%"))).all()
     first_article = (db.session.scalar(sa.select(sa.func.max(Article.id))) or 0) + 1
     batch = 1000
-    with click.progressbar(
-        length=articles, label="Seeding articles", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=articles, label="Seeding articles", file=sys.stderr) as bar:
         for start in range(0, articles, batch):
             count = min(batch, articles - start)
             ids = range(first_article + start, first_article + start + count)
